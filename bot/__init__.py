@@ -1,0 +1,1 @@
+"""Rasa assistant files and the motcua command line."""

@@ -1,0 +1,1 @@
+"""Procedure catalogue, importers, embeddings, index and search (no Rasa imports)."""

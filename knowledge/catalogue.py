@@ -1,0 +1,306 @@
+"""The catalogue database: one table of procedures that search, the bot and staff all read.
+
+SQLite by default, PostgreSQL by URL. Records are stored whole as JSON next to a
+content hash, so the index can tell which procedures changed since it was built.
+An empty database starts from the bundled sample catalogue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from knowledge.schema import InvalidRecord, Procedure
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RESOURCE = "sample_catalogue.json"
+ENRICHED_FIELDS = ("name_en", "keywords")
+"""Curated fields the sample catalogue adds to official records of the same code."""
+
+_metadata = sa.MetaData()
+procedures_table = sa.Table(
+    "procedures",
+    _metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False, default=""),
+    sa.Column("content_hash", sa.String(16), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+
+class CatalogueUnavailable(RuntimeError):
+    """The catalogue database cannot be reached or read; the message says what to check."""
+
+
+@dataclass
+class UpsertReport:
+    """What an import or edit changed.
+
+    Attributes:
+        added: Codes that were new.
+        changed: Codes whose content changed.
+        unchanged: How many records were identical.
+        removed: Codes deleted because the source no longer has them.
+        errors: ``(code or position, reason)`` for every record that was skipped.
+    """
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        """Returns the counts, for printing."""
+        return {
+            "added": len(self.added),
+            "changed": len(self.changed),
+            "unchanged": self.unchanged,
+            "removed": len(self.removed),
+            "errors": len(self.errors),
+        }
+
+
+def load_sample_catalogue() -> list[Procedure]:
+    """Returns the bundled sample catalogue (the embedded default), validated."""
+    text = (
+        resources.files("knowledge").joinpath("data").joinpath(SAMPLE_RESOURCE).read_text("utf-8")
+    )
+    procedures, errors = parse_catalogue_json(json.loads(text))
+    for code, reason in errors:
+        logger.warning("bundled sample: skipped %s: %s", code, reason)
+    return procedures
+
+
+def parse_catalogue_json(data: Any) -> tuple[list[Procedure], list[tuple[str, str]]]:
+    """Validates a catalogue in the project's own JSON shape.
+
+    Args:
+        data: ``{"procedures": [...]}`` or a bare list of procedure objects.
+
+    Returns:
+        The valid procedures and ``(code, reason)`` for each invalid one.
+    """
+    records = data.get("procedures", []) if isinstance(data, dict) else data
+    procedures: list[Procedure] = []
+    errors: list[tuple[str, str]] = []
+    for position, raw in enumerate(records or []):
+        try:
+            procedures.append(Procedure.from_dict(raw))
+        except InvalidRecord as exc:
+            errors.append((exc.code or f"#{position}", exc.reason))
+    return procedures, errors
+
+
+def enrich(official: Procedure, curated: Procedure | None) -> Procedure:
+    """Adds curated English names and keywords to an official record that lacks them.
+
+    Args:
+        official: A record from an official export.
+        curated: The bundled sample's record of the same code, if any.
+
+    Returns:
+        ``official`` with ``name_en`` filled and ``keywords`` extended (never overwritten).
+    """
+    if curated is None:
+        return official
+    if not official.name_en:
+        official.name_en = curated.name_en
+    seen = {k.lower() for k in official.keywords}
+    official.keywords = official.keywords + [k for k in curated.keywords if k.lower() not in seen]
+    return official
+
+
+class CatalogueStore:
+    """Procedures in a SQL database.
+
+    Args:
+        url: SQLAlchemy database URL (``sqlite:///var/motcua.db``, ``postgresql://...``).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(
+                parents=True, exist_ok=True
+            )
+        self._engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+        self._ready = False
+
+    def _ensure_schema(self) -> None:
+        if self._ready:
+            return
+        try:
+            _metadata.create_all(self._engine)
+        except SQLAlchemyError as exc:
+            raise CatalogueUnavailable(
+                f"cannot open the catalogue database at {self._safe_url()}: "
+                f"{exc.__class__.__name__}. Check MOTCUA_DATABASE_URL and that the server runs."
+            ) from exc
+        self._ready = True
+
+    def _safe_url(self) -> str:
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def _run(self, work, *, write: bool = False):
+        """Runs ``work(connection)``, turning driver errors into one clear error."""
+        self._ensure_schema()
+        try:
+            with self._engine.begin() if write else self._engine.connect() as conn:
+                return work(conn)
+        except SQLAlchemyError as exc:
+            raise CatalogueUnavailable(
+                f"catalogue database error at {self._safe_url()}: {exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0][:200]}"
+            ) from exc
+
+    def count(self) -> int:
+        """Returns the number of procedures stored."""
+        return self._run(
+            lambda c: c.execute(sa.select(sa.func.count()).select_from(procedures_table)).scalar()
+        )
+
+    def get(self, code: str) -> Procedure | None:
+        """Returns the procedure with ``code``, or ``None``."""
+        row = self._run(
+            lambda c: c.execute(
+                sa.select(procedures_table.c.data).where(procedures_table.c.code == code)
+            ).first()
+        )
+        return Procedure.from_dict(json.loads(row[0])) if row else None
+
+    def all(self) -> list[Procedure]:
+        """Returns every procedure, ordered by code."""
+        rows = self._run(
+            lambda c: c.execute(
+                sa.select(procedures_table.c.data).order_by(procedures_table.c.code)
+            ).all()
+        )
+        return [Procedure.from_dict(json.loads(r[0])) for r in rows]
+
+    def hashes(self) -> dict[str, str]:
+        """Returns ``{code: content_hash}`` for every stored procedure."""
+        rows = self._run(
+            lambda c: c.execute(
+                sa.select(procedures_table.c.code, procedures_table.c.content_hash)
+            ).all()
+        )
+        return {code: h for code, h in rows}
+
+    def fingerprint(self) -> str:
+        """Returns a hash of the whole catalogue's content; it changes with any edit."""
+        return catalogue_fingerprint(self.hashes())
+
+    def upsert(
+        self, procedures: Iterable[Procedure], *, replace_source: str | None = None
+    ) -> UpsertReport:
+        """Adds or updates procedures in one transaction.
+
+        Args:
+            procedures: Validated records.
+            replace_source: When given, records of that source that are not in ``procedures``
+                are deleted (a full re-import of an official export).
+
+        Returns:
+            What changed.
+        """
+        report = UpsertReport()
+        incoming = {p.code: p for p in procedures}
+
+        def work(conn: sa.engine.Connection) -> None:
+            existing = dict(
+                conn.execute(
+                    sa.select(procedures_table.c.code, procedures_table.c.content_hash)
+                ).all()
+            )
+            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            inserts, updates = [], []
+            for code, proc in incoming.items():
+                digest = proc.content_hash()
+                row = {
+                    "code": code,
+                    "name": proc.name,
+                    "source": proc.source,
+                    "content_hash": digest,
+                    "data": json.dumps(proc.to_dict(), ensure_ascii=False),
+                    "updated_at": now,
+                }
+                if code not in existing:
+                    inserts.append(row)
+                    report.added.append(code)
+                elif existing[code] != digest:
+                    updates.append(row)
+                    report.changed.append(code)
+                else:
+                    report.unchanged += 1
+            if inserts:
+                conn.execute(procedures_table.insert(), inserts)
+            for row in updates:
+                conn.execute(
+                    procedures_table.update()
+                    .where(procedures_table.c.code == row["code"])
+                    .values(**row)
+                )
+            if replace_source is not None:
+                stale = conn.execute(
+                    sa.select(procedures_table.c.code).where(
+                        procedures_table.c.source == replace_source
+                    )
+                ).scalars()
+                report.removed = sorted(set(stale) - set(incoming))
+                if report.removed:
+                    conn.execute(
+                        procedures_table.delete().where(procedures_table.c.code.in_(report.removed))
+                    )
+
+        self._run(work, write=True)
+        return report
+
+    def delete(self, code: str) -> bool:
+        """Deletes one procedure; returns whether it existed."""
+        result = self._run(
+            lambda c: c.execute(procedures_table.delete().where(procedures_table.c.code == code)),
+            write=True,
+        )
+        return bool(result.rowcount)
+
+    def ensure_seeded(self) -> int:
+        """Loads the bundled sample catalogue into an empty database.
+
+        Returns:
+            How many procedures were added (0 when the database already had some).
+        """
+        if self.count():
+            return 0
+        report = self.upsert(load_sample_catalogue())
+        logger.info("empty catalogue: loaded %d bundled sample procedures", len(report.added))
+        return len(report.added)
+
+    def iter_codes(self) -> Iterator[str]:
+        """Yields every stored code in order."""
+        yield from sorted(self.hashes())
+
+    def dispose(self) -> None:
+        """Closes the connection pool."""
+        self._engine.dispose()
+
+
+def catalogue_fingerprint(hashes: dict[str, str]) -> str:
+    """Returns the fingerprint of a catalogue given ``{code: content_hash}``."""
+    digest = hashlib.sha256()
+    for code in sorted(hashes):
+        digest.update(f"{code}:{hashes[code]}\n".encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Importers that turn external procedure catalogues into :class:`knowledge.schema.Procedure`."""

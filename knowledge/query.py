@@ -1,0 +1,123 @@
+"""Query analysis: language, citizen vocabulary, English -> Vietnamese terms.
+
+The catalogue is Vietnamese. A question is folded (no accents), its chat
+abbreviations and colloquial words are expanded into the official wording, and
+an English question is translated term by term with the domain glossary. The
+result is a few *segments* of folded syllables: lexical search makes bigrams
+inside a segment, never across two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge.text import fold, has_diacritics, normalize
+from knowledge.vocabulary import PhraseTable, citizen_vocabulary, english_glossary
+
+MAX_QUERY_CHARS = 1000
+"""Longer questions are cut here: nothing a citizen asks needs more, and it bounds the work."""
+
+ENGLISH_STOPWORDS = frozenset(
+    """a about after am an and any are as at be been before being but by can could did do does
+    doing for from get got had has have having he her here his how i if in into is it its just
+    me more most my need needs new of on or our out over please she should so some than that
+    the their them then there these they this those through to too up us want wants was we were
+    what when where which while who whom why will with would you your yours i'm im i've ive
+    don't dont what's whats how's hows it's there's let lets like also much many long
+    take takes does doesn't cannot can't won't would've last next week weeks month months
+    year years day days already still now there's way ways one two three""".split()
+)
+"""English function words and question words (they never name a procedure)."""
+
+VIETNAMESE_STOPWORDS = frozenset(
+    """a ad ah ak ạ oi ơi nhe nhé nha vay vậy thi thì la là ma mà gi gì nao nào sao
+    khong không ko k hok chua chưa co có duoc được dc đc bao nhieu nhiêu lau lâu dau đâu
+    toi tôi minh mình em anh chi chị ban bạn ong ông ba bà cho hoi hỏi muon muốn can cần
+    phai phải lam làm nhung những cac các mot một nay này do đó roi rồi voi với va và cua của
+    o ở tai tại thu tuc thủ tục giay to giấy tờ ho so hồ sơ xin nguoi người moi mọi mn
+    nhu như biet biết giup giúp bi bị di đi ve về len lên luon luôn hay hoac hoặc nen nên
+    mat mất tien tiền phi phí le lệ ngay ngày thang tháng""".split()
+)
+"""Particles, pronouns and question words; ``fold`` is applied, so both spellings collapse.
+
+Aspect words (phí, bao lâu, ở đâu ...) are dropped from the *topic* terms because they
+tell what is asked about a procedure, not which procedure; bigrams are still formed
+over the full question, so "lệ phí trước bạ" keeps its meaning.
+"""
+
+_VI_STOP = frozenset(fold(w) for w in VIETNAMESE_STOPWORDS)
+_EN_STOP = frozenset(ENGLISH_STOPWORDS)
+
+
+@dataclass
+class AnalysedQuery:
+    """A question prepared for search.
+
+    Attributes:
+        text: The question as received (NFC, trimmed, capped).
+        language: ``"vi"`` or ``"en"``.
+        segments: Folded syllable runs to match; the first is the question itself.
+        stop: Folded words that count in bigrams but not alone.
+        english: English content words, for the English names and keywords.
+    """
+
+    text: str
+    language: str
+    segments: list[list[str]] = field(default_factory=list)
+    stop: frozenset[str] = frozenset()
+    english: list[str] = field(default_factory=list)
+
+
+def detect_language(text: str, glossary: PhraseTable | None = None) -> str:
+    """Tells whether a message is Vietnamese (``"vi"``) or English (``"en"``).
+
+    A message with Vietnamese diacritics is Vietnamese. Otherwise English wins
+    when most of its words are English function words or glossary terms;
+    Vietnamese typed without accents ("lam ho chieu mat bao lau") stays Vietnamese.
+
+    Args:
+        text: The message.
+        glossary: The English glossary (default: the bundled one).
+
+    Returns:
+        ``"vi"`` or ``"en"``.
+    """
+    if has_diacritics(text):
+        return "vi"
+    words = fold(text).split()
+    if not words:
+        return "vi"
+    glossary = glossary if glossary is not None else english_glossary()
+    english = sum(1 for w in words if w in _EN_STOP or w in glossary)
+    vietnamese = sum(1 for w in words if w in _VI_STOP and w not in _EN_STOP)
+    return "en" if english > vietnamese and english >= 0.4 * len(words) else "vi"
+
+
+def analyse(text: str) -> AnalysedQuery:
+    """Prepares a citizen's question for lexical search.
+
+    Args:
+        text: The question in Vietnamese (any accents) or English.
+
+    Returns:
+        The analysed query.
+    """
+    text = normalize(text)[:MAX_QUERY_CHARS]
+    language = detect_language(text)
+    words = fold(text).split()
+    if language == "en":
+        glossary = english_glossary()
+        segments: list[list[str]] = []
+        covered: set[int] = set()
+        for match in glossary.matches(words):
+            covered.update(range(match.start, match.end))
+            segments.extend(list(t) for t in match.targets if t)
+        english = [w for i, w in enumerate(words) if w not in _EN_STOP and len(w) > 1]
+        leftovers = [w for i, w in enumerate(words) if i not in covered and w not in _EN_STOP]
+        if leftovers:
+            segments.append(leftovers)
+        return AnalysedQuery(text, language, segments, _EN_STOP, english)
+    segments = [words]
+    for match in citizen_vocabulary().matches(words):
+        segments.extend(list(t) for t in match.targets if t)
+    return AnalysedQuery(text, language, segments, _VI_STOP, [])

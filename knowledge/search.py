@@ -1,0 +1,333 @@
+"""Finding the procedure a citizen asks about.
+
+:class:`ProcedureSearch` fuses three signals:
+
+* **lexical** — BM25 per field (name, aliases, field, body) over accent-folded
+  syllables and bigrams, after the question's citizen vocabulary is expanded
+  into official wording and English is translated with the domain glossary;
+* **dense** — cosine similarity in a FAISS index of sentence embeddings (the
+  model is a setting; the packaged default is English-only, so its weight is
+  small unless a multilingual model is configured);
+* **prior** — procedures citizens actually use (curated ones, local levels).
+
+The result carries a calibrated ``confident`` flag: answer directly when set,
+otherwise offer the top candidates to pick from.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from knowledge.embeddings import Embedder
+from knowledge.index import DenseIndex
+from knowledge.lexical import BM25, terms
+from knowledge.query import AnalysedQuery, analyse
+from knowledge.schema import Procedure
+from knowledge.text import tokens
+
+logger = logging.getLogger(__name__)
+
+DOC_TEXT_VERSION = "d1"
+"""Bump when :func:`dense_text` changes, so saved vectors are recomputed."""
+
+FIELDS = ("name", "alias", "field", "body")
+
+
+@dataclass(frozen=True)
+class SearchWeights:
+    """Tunable weights of the fusion (measured on the dev questions; see README).
+
+    Attributes:
+        name: BM25 weight of the official name.
+        alias: BM25 weight of English name and curated keywords.
+        field: BM25 weight of the area of administration.
+        body: BM25 weight of documents, applicants, result and conditions.
+        dense_vi: Weight of the dense cosine for Vietnamese questions.
+        dense_en: Weight of the dense cosine for English questions.
+        curated: Prior for procedures with curated keywords (the ones citizens use most).
+        local: Prior for procedures done at commune or province level.
+        gap_threshold: Score gap between the first and second hit above which the
+            first is confident.
+        min_score: Lowest fused score of a confident first hit.
+    """
+
+    name: float = 1.0
+    alias: float = 0.8
+    field: float = 0.15
+    body: float = 0.1
+    dense_vi: float = 0.0
+    dense_en: float = 0.3
+    curated: float = 0.08
+    local: float = 0.04
+    gap_threshold: float = 0.12
+    min_score: float = 0.5
+
+
+@dataclass
+class Hit:
+    """One candidate procedure.
+
+    Attributes:
+        code: Procedure code.
+        name: Official name.
+        name_en: English name, if known.
+        url: Official page.
+        score: Fused score (higher is better; about 1 for a clear match).
+        lexical: Normalised lexical part.
+        dense: Cosine similarity of the dense part (0 without a model).
+    """
+
+    code: str
+    name: str
+    name_en: str
+    url: str
+    score: float
+    lexical: float
+    dense: float
+
+
+@dataclass
+class SearchResult:
+    """Ranked candidates and whether to trust the first.
+
+    Attributes:
+        query: The analysed question.
+        hits: Candidates, best first.
+        confident: Whether the first hit is clear enough to answer directly.
+        confidence: A 0–1 score behind ``confident`` (0.5 at the threshold).
+    """
+
+    query: AnalysedQuery
+    hits: list[Hit] = field(default_factory=list)
+    confident: bool = False
+    confidence: float = 0.0
+
+    @property
+    def top(self) -> Hit | None:
+        """The best hit, if any."""
+        return self.hits[0] if self.hits else None
+
+    def to_dict(self) -> dict:
+        """Returns a JSON-able summary."""
+        return {
+            "query": self.query.text,
+            "language": self.query.language,
+            "confident": self.confident,
+            "confidence": round(self.confidence, 3),
+            "hits": [
+                {
+                    "code": h.code,
+                    "name": h.name,
+                    "name_en": h.name_en,
+                    "url": h.url,
+                    "score": round(h.score, 4),
+                    "lexical": round(h.lexical, 4),
+                    "dense": round(h.dense, 4),
+                }
+                for h in self.hits
+            ],
+        }
+
+
+def field_texts(procedure: Procedure) -> dict[str, str]:
+    """Returns the text of each searchable field of a procedure."""
+    body = " . ".join(
+        [d.name for d in procedure.documents[:30]]
+        + procedure.applicants
+        + [procedure.result[:300], procedure.conditions[:300]]
+    )
+    return {
+        "name": procedure.name,
+        "alias": " . ".join([procedure.name_en, *procedure.keywords]),
+        "field": procedure.field,
+        "body": body,
+    }
+
+
+def dense_text(procedure: Procedure) -> str:
+    """Returns the text embedded for a procedure: English name first when known."""
+    parts = [procedure.name_en, procedure.name, ", ".join(procedure.keywords[:12])]
+    return " | ".join(p for p in parts if p)
+
+
+def _doc_terms(text: str) -> list[str]:
+    # Sentence-like pieces keep bigrams from crossing "." between list items.
+    out: list[str] = []
+    for piece in text.split(" . "):
+        out.extend(terms(tokens(piece)))
+    return out
+
+
+def embedding_key(embedder: Embedder) -> str:
+    """Returns the key saved with an index: model name plus document-text version."""
+    return f"{embedder.name}#{DOC_TEXT_VERSION}"
+
+
+class ProcedureSearch:
+    """Hybrid search over the procedure catalogue.
+
+    Args:
+        procedures: The catalogue.
+        embedder: Embedding model, or ``None`` for lexical search alone.
+        dense_index: A FAISS index already in sync with ``procedures`` (built when omitted
+            and ``embedder`` is given).
+        weights: Fusion weights.
+    """
+
+    def __init__(
+        self,
+        procedures: Sequence[Procedure],
+        embedder: Embedder | None = None,
+        dense_index: DenseIndex | None = None,
+        weights: SearchWeights | None = None,
+    ) -> None:
+        self.weights = weights or SearchWeights()
+        self.embedder = embedder
+        self._procedures: dict[str, Procedure] = {}
+        self._doc_terms: dict[str, dict[str, list[str]]] = {}
+        for p in procedures:
+            self._procedures[p.code] = p
+            self._doc_terms[p.code] = {f: _doc_terms(t) for f, t in field_texts(p).items()}
+        if embedder is not None and dense_index is None:
+            dense_index = DenseIndex(embedder.dim, embedding_key(embedder))
+            dense_index.sync(list(self._procedures.values()), embedder, dense_text)
+        self.dense_index = dense_index
+        self._rebuild_lexical()
+
+    def __len__(self) -> int:
+        return len(self._procedures)
+
+    def __contains__(self, code: str) -> bool:
+        return code in self._procedures
+
+    def get(self, code: str) -> Procedure | None:
+        """Returns the procedure with ``code`` from the searched catalogue."""
+        return self._procedures.get(code)
+
+    def _rebuild_lexical(self) -> None:
+        self._codes = list(self._procedures)
+        self._bm25 = {f: BM25([self._doc_terms[c][f] for c in self._codes]) for f in FIELDS}
+        self._prior = np.array(
+            [self._prior_of(self._procedures[c]) for c in self._codes], dtype=np.float32
+        )
+
+    def _prior_of(self, procedure: Procedure) -> float:
+        w = self.weights
+        prior = w.curated if procedure.keywords else 0.0
+        if {"commune", "province", "district"} & set(procedure.levels):
+            prior += w.local
+        return prior
+
+    def upsert(self, procedure: Procedure) -> None:
+        """Adds or replaces one procedure (e.g. after a staff edit), without a full rebuild."""
+        self._procedures[procedure.code] = procedure
+        self._doc_terms[procedure.code] = {
+            f: _doc_terms(t) for f, t in field_texts(procedure).items()
+        }
+        if self.embedder is not None and self.dense_index is not None:
+            vector = self.embedder.encode([dense_text(procedure)])
+            self.dense_index.upsert([procedure.code], vector, [procedure.content_hash()])
+        self._rebuild_lexical()
+
+    def remove(self, code: str) -> bool:
+        """Removes one procedure; returns whether it was there."""
+        if self._procedures.pop(code, None) is None:
+            return False
+        self._doc_terms.pop(code, None)
+        if self.dense_index is not None:
+            self.dense_index.remove([code])
+        self._rebuild_lexical()
+        return True
+
+    def _lexical_scores(self, query: AnalysedQuery) -> np.ndarray:
+        w = self.weights
+        query_terms: list[str] = []
+        for segment in query.segments:
+            query_terms.extend(terms(segment, query.stop))
+        english_terms = terms(query.english, query.stop) if query.english else []
+        total = np.zeros(len(self._codes), dtype=np.float32)
+        for name, weight in (("name", w.name), ("field", w.field), ("body", w.body)):
+            total += weight * self._bm25[name].scores(query_terms)
+        total += w.alias * self._bm25["alias"].scores(query_terms + english_terms)
+        return total
+
+    def _dense_scores(self, query: AnalysedQuery) -> np.ndarray | None:
+        weight = self.weights.dense_en if query.language == "en" else self.weights.dense_vi
+        if weight <= 0 or self.embedder is None or self.dense_index is None:
+            return None
+        if len(self.dense_index) == 0:
+            return None
+        vector = self.embedder.encode([query.text])
+        (ranked,) = self.dense_index.search(vector, len(self.dense_index))
+        position = {c: i for i, c in enumerate(self._codes)}
+        scores = np.zeros(len(self._codes), dtype=np.float32)
+        for code, score in ranked:
+            if code in position:
+                scores[position[code]] = score
+        return scores
+
+    def search(self, text: str, k: int = 5) -> SearchResult:
+        """Finds the procedures that best answer ``text``.
+
+        Args:
+            text: The citizen's question (Vietnamese with or without accents, or English).
+            k: How many candidates to return.
+
+        Returns:
+            Ranked hits and the confidence of the first.
+        """
+        query = analyse(text)
+        if not self._codes or not query.segments:
+            return SearchResult(query)
+        lexical = self._lexical_scores(query)
+        top_lexical = float(lexical.max())
+        if top_lexical <= 0:
+            return SearchResult(query)
+        lexical_norm = lexical / top_lexical
+        fused = lexical_norm + self._prior
+        dense = self._dense_scores(query)
+        if dense is not None:
+            weight = self.weights.dense_en if query.language == "en" else self.weights.dense_vi
+            fused = fused + weight * dense
+        fused = np.where(lexical > 0, fused, 0.0)
+        order = np.argsort(-fused, kind="stable")[: max(k, 2)]
+        hits = [
+            Hit(
+                code=self._codes[i],
+                name=self._procedures[self._codes[i]].name,
+                name_en=self._procedures[self._codes[i]].name_en,
+                url=self._procedures[self._codes[i]].url,
+                score=float(fused[i]),
+                lexical=float(lexical_norm[i]),
+                dense=float(dense[i]) if dense is not None else 0.0,
+            )
+            for i in order
+            if fused[i] > 0
+        ]
+        confidence = self._confidence(hits)
+        return SearchResult(query, hits[:k], confidence >= 0.5, confidence)
+
+    def _confidence(self, hits: list[Hit]) -> float:
+        if not hits:
+            return 0.0
+        w = self.weights
+        gap = hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
+        if hits[0].score < w.min_score:
+            return 0.0
+        # Logistic in the gap, 0.5 exactly at the calibrated threshold.
+        return 1.0 / (1.0 + math.exp(-(gap - w.gap_threshold) * 25.0))
+
+    def with_weights(self, **changes: float) -> ProcedureSearch:
+        """Returns a copy searching the same catalogue with other weights (for tuning)."""
+        clone = object.__new__(ProcedureSearch)
+        clone.__dict__.update(self.__dict__)
+        clone.weights = replace(self.weights, **changes)
+        clone._prior = np.array(
+            [clone._prior_of(clone._procedures[c]) for c in clone._codes], dtype=np.float32
+        )
+        return clone

@@ -1,0 +1,48 @@
+import json
+
+import pytest
+
+from knowledge.evaluate import evaluate, load_questions, rank_of
+
+
+def test_rank_of():
+    assert rank_of(["x", "y", "z"], ["z", "q"]) == 3
+    assert rank_of(["x"], ["q"]) is None
+
+
+def test_metrics_arithmetic_on_a_tiny_fixture():
+    questions = [
+        {"q": "a", "gold": ["1"], "lang": "vi"},  # rank 1
+        {"q": "b", "gold": ["9", "2"], "lang": "vi"},  # rank 2 (any gold counts)
+        {"q": "c", "gold": ["6"], "lang": "en"},  # rank 6: outside @5, inside MRR@10
+        {"q": "d", "gold": ["zz"], "lang": "en"},  # missed
+    ]
+    ranked = {
+        "a": ["1", "2"],
+        "b": ["1", "2", "9"],
+        "c": ["1", "2", "3", "4", "5", "6"],
+        "d": ["1"] * 12,
+    }
+    result = evaluate(questions, lambda q: ranked[q])
+    assert result["n"] == 4
+    assert result["recall@1"] == 0.25
+    assert result["recall@5"] == 0.5
+    assert result["mrr@10"] == round((1 + 1 / 2 + 1 / 6) / 4, 4)
+    assert result["by_lang"]["vi"] == {"n": 2, "recall@1": 0.5, "recall@5": 1.0, "mrr@10": 0.75}
+    assert result["by_lang"]["en"]["recall@5"] == 0.0
+
+
+def test_only_the_first_ten_ranks_count():
+    result = evaluate([{"q": "a", "gold": ["11"]}], lambda q: [str(i) for i in range(1, 20)])
+    assert result["mrr@10"] == 0.0
+    assert result["by_lang"]["unknown"]["n"] == 1
+
+
+def test_load_questions_reports_the_bad_line(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"q": "x", "gold": ["1"]}) + "\n\n{oops\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=":3: not JSON"):
+        load_questions(path)
+    path.write_text(json.dumps({"q": "x", "gold": []}) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="gold"):
+        load_questions(path)
