@@ -208,7 +208,9 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
         curated = {p.code: p for p in load_sample_catalogue()}
         procedures = [enrich(p, curated.get(p.code)) for p in procedures]
         settings = get_settings()
-        embedder = make_embedder(settings.embedding_model, settings.threads)
+        embedder = make_embedder(
+            settings.embedding_model, settings.threads, settings.embedding_text or None
+        )
         search = ProcedureSearch(procedures, embedder)
     else:
         search = _open_search(args).search

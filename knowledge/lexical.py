@@ -7,7 +7,7 @@ a query scores every document of a field with one sparse matrix product.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 
 import numpy as np
@@ -65,16 +65,22 @@ class BM25:
         self.matrix = sparse.csc_matrix((weights, (coo.row, coo.col)), shape=shape)
         self.n_docs = n_docs
 
-    def scores(self, query: Iterable[str]) -> np.ndarray:
-        """Returns the BM25 score of every document for ``query`` terms (each term counted once).
+    def scores(self, query: Iterable[str] | Mapping[str, float]) -> np.ndarray:
+        """Returns the BM25 score of every document for the query terms.
 
         Args:
-            query: Terms; unknown ones are ignored.
+            query: Terms (each counted once), or ``{term: weight}`` to weigh them;
+                unknown terms are ignored.
 
         Returns:
             A float32 array of one score per document.
         """
-        cols = sorted({self.vocabulary[t] for t in query if t in self.vocabulary})
-        if not cols or self.n_docs == 0:
+        weights = query if isinstance(query, Mapping) else dict.fromkeys(query, 1.0)
+        known = sorted(
+            (self.vocabulary[t], w) for t, w in weights.items() if t in self.vocabulary and w
+        )
+        if not known or self.n_docs == 0:
             return np.zeros(self.n_docs, dtype=np.float32)
-        return np.asarray(self.matrix[:, cols].sum(axis=1), dtype=np.float32).ravel()
+        cols = [c for c, _ in known]
+        vector = np.asarray([w for _, w in known], dtype=np.float32)
+        return np.asarray(self.matrix[:, cols] @ vector, dtype=np.float32).ravel()

@@ -50,22 +50,85 @@ _EN_STOP = frozenset(ENGLISH_STOPWORDS)
 
 
 @dataclass
+class Expansion:
+    """Official wording added for some words of the question.
+
+    Attributes:
+        start: Index of the first word it stands for.
+        end: Index after the last word it stands for.
+        tokens: The folded official wording.
+    """
+
+    start: int
+    end: int
+    tokens: list[str]
+
+
+@dataclass
 class AnalysedQuery:
     """A question prepared for search.
 
     Attributes:
         text: The question as received (NFC, trimmed, capped).
         language: ``"vi"`` or ``"en"``.
-        segments: Folded syllable runs to match; the first is the question itself.
+        words: The question's folded words.
+        expansions: Official Vietnamese wording found for runs of ``words``.
         stop: Folded words that count in bigrams but not alone.
-        english: English content words, for the English names and keywords.
     """
 
     text: str
     language: str
-    segments: list[list[str]] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+    expansions: list[Expansion] = field(default_factory=list)
     stop: frozenset[str] = frozenset()
-    english: list[str] = field(default_factory=list)
+
+    @property
+    def segments(self) -> list[list[str]]:
+        """Syllable runs to match: the question itself (Vietnamese), then each expansion.
+
+        An English question contributes only its translations and the words the
+        glossary did not know (those may still be Vietnamese names or codes).
+        """
+        if self.language == "en":
+            covered = {i for e in self.expansions for i in range(e.start, e.end)}
+            rest = [w for i, w in enumerate(self.words) if i not in covered and w not in self.stop]
+            out = [e.tokens for e in self.expansions]
+            return [*out, rest] if rest else out
+        return [self.words, *(e.tokens for e in self.expansions)] if self.words else []
+
+    @property
+    def english(self) -> list[str]:
+        """English content words, matched against English names and keywords."""
+        if self.language != "en":
+            return []
+        return [w for w in self.words if w not in self.stop and len(w) > 1]
+
+    @property
+    def content(self) -> list[int]:
+        """Indices of the words that carry the topic (not particles or question words)."""
+        return [i for i, w in enumerate(self.words) if w not in self.stop and len(w) > 1]
+
+    def coverage(self, vocabulary: set[str]) -> float:
+        """Tells how much of the question's topic a document's words account for.
+
+        A content word counts as covered when the document has it, or when an
+        expansion standing for it has at least half of its words in the document.
+
+        Args:
+            vocabulary: The folded words of a document.
+
+        Returns:
+            The covered share of content words, 0–1 (0 when there are none).
+        """
+        content = self.content
+        if not content:
+            return 0.0
+        explained: set[int] = set()
+        for e in self.expansions:
+            if e.tokens and sum(t in vocabulary for t in e.tokens) * 2 >= len(e.tokens):
+                explained.update(range(e.start, e.end))
+        covered = sum(1 for i in content if self.words[i] in vocabulary or i in explained)
+        return covered / len(content)
 
 
 def detect_language(text: str, glossary: PhraseTable | None = None) -> str:
@@ -105,19 +168,12 @@ def analyse(text: str) -> AnalysedQuery:
     text = normalize(text)[:MAX_QUERY_CHARS]
     language = detect_language(text)
     words = fold(text).split()
-    if language == "en":
-        glossary = english_glossary()
-        segments: list[list[str]] = []
-        covered: set[int] = set()
-        for match in glossary.matches(words):
-            covered.update(range(match.start, match.end))
-            segments.extend(list(t) for t in match.targets if t)
-        english = [w for i, w in enumerate(words) if w not in _EN_STOP and len(w) > 1]
-        leftovers = [w for i, w in enumerate(words) if i not in covered and w not in _EN_STOP]
-        if leftovers:
-            segments.append(leftovers)
-        return AnalysedQuery(text, language, segments, _EN_STOP, english)
-    segments = [words]
-    for match in citizen_vocabulary().matches(words):
-        segments.extend(list(t) for t in match.targets if t)
-    return AnalysedQuery(text, language, segments, _VI_STOP, [])
+    table = english_glossary() if language == "en" else citizen_vocabulary()
+    expansions = [
+        Expansion(match.start, match.end, list(target))
+        for match in table.matches(words)
+        for target in match.targets
+        if target
+    ]
+    stop = _EN_STOP if language == "en" else _VI_STOP
+    return AnalysedQuery(text, language, words, expansions, stop)

@@ -28,11 +28,12 @@ from knowledge.index import DenseIndex
 from knowledge.lexical import BM25, terms
 from knowledge.query import AnalysedQuery, analyse
 from knowledge.schema import Procedure
-from knowledge.text import tokens
+from knowledge.text import fold, tokens
+from knowledge.vocabulary import english_gloss
 
 logger = logging.getLogger(__name__)
 
-DOC_TEXT_VERSION = "d1"
+DOC_TEXT_VERSION = "d2"
 """Bump when :func:`dense_text` changes, so saved vectors are recomputed."""
 
 FIELDS = ("name", "alias", "field", "body")
@@ -47,25 +48,36 @@ class SearchWeights:
         alias: BM25 weight of English name and curated keywords.
         field: BM25 weight of the area of administration.
         body: BM25 weight of documents, applicants, result and conditions.
+        expansion: Weight of terms added by the citizen vocabulary (the citizen's
+            own words weigh 1).
         dense_vi: Weight of the dense cosine for Vietnamese questions.
         dense_en: Weight of the dense cosine for English questions.
         curated: Prior for procedures with curated keywords (the ones citizens use most).
-        local: Prior for procedures done at commune or province level.
-        gap_threshold: Score gap between the first and second hit above which the
-            first is confident.
-        min_score: Lowest fused score of a confident first hit.
+        local: Prior for procedures done at commune (ward) or district level, where
+            residents go.
+        individual: Prior for procedures open to individuals (citizens, foreigners) rather
+            than only to businesses, organisations or civil servants.
+        coverage: Weight of the share of the question's topic words a candidate accounts
+            for (computed for the best ``rerank_depth`` candidates).
+        rerank_depth: How many candidates get the coverage feature.
+        gap_threshold: Score lead of the first hit over the second needed for confidence.
+        min_coverage: Share of topic words the first hit must account for to be confident.
     """
 
-    name: float = 1.0
-    alias: float = 0.8
+    name: float = 0.7
+    alias: float = 1.0
     field: float = 0.15
-    body: float = 0.1
+    body: float = 0.3
+    expansion: float = 0.3
     dense_vi: float = 0.0
-    dense_en: float = 0.3
+    dense_en: float = 0.4
     curated: float = 0.08
     local: float = 0.04
+    individual: float = 0.1
+    coverage: float = 0.7
+    rerank_depth: int = 30
     gap_threshold: float = 0.12
-    min_score: float = 0.5
+    min_coverage: float = 0.5
 
 
 @dataclass
@@ -80,6 +92,7 @@ class Hit:
         score: Fused score (higher is better; about 1 for a clear match).
         lexical: Normalised lexical part.
         dense: Cosine similarity of the dense part (0 without a model).
+        coverage: Share of the question's topic words the procedure accounts for.
     """
 
     code: str
@@ -89,6 +102,7 @@ class Hit:
     score: float
     lexical: float
     dense: float
+    coverage: float = 0.0
 
 
 @dataclass
@@ -128,6 +142,7 @@ class SearchResult:
                     "score": round(h.score, 4),
                     "lexical": round(h.lexical, 4),
                     "dense": round(h.dense, 4),
+                    "coverage": round(h.coverage, 3),
                 }
                 for h in self.hits
             ],
@@ -149,10 +164,32 @@ def field_texts(procedure: Procedure) -> dict[str, str]:
     }
 
 
-def dense_text(procedure: Procedure) -> str:
-    """Returns the text embedded for a procedure: English name first when known."""
-    parts = [procedure.name_en, procedure.name, ", ".join(procedure.keywords[:12])]
-    return " | ".join(p for p in parts if p)
+_INDIVIDUALS = ("cong dan", "ca nhan", "nguoi nuoc ngoai", "nguoi viet nam", "ho gia dinh")
+
+
+def for_individuals(procedure: Procedure) -> bool:
+    """Tells whether individuals may apply (or the record does not say who may)."""
+    if not procedure.applicants:
+        return True
+    return any(marker in fold(a) for a in procedure.applicants for marker in _INDIVIDUALS)
+
+
+def dense_text(procedure: Procedure, mode: str = "english") -> str:
+    """Returns the text embedded for a procedure.
+
+    Args:
+        procedure: The procedure.
+        mode: ``"english"`` for an English-only model (the packaged default): the English
+            name, or else a glossary gloss of the Vietnamese name; ``"bilingual"`` for a
+            multilingual or Vietnamese model: the English name and the Vietnamese name.
+
+    Returns:
+        One line of text.
+    """
+    english = procedure.name_en or english_gloss(procedure.name)
+    if mode == "english":
+        return english or procedure.name
+    return " | ".join(p for p in (english, procedure.name) if p)
 
 
 def _doc_terms(text: str) -> list[str]:
@@ -164,8 +201,14 @@ def _doc_terms(text: str) -> list[str]:
 
 
 def embedding_key(embedder: Embedder) -> str:
-    """Returns the key saved with an index: model name plus document-text version."""
-    return f"{embedder.name}#{DOC_TEXT_VERSION}"
+    """Returns the key saved with an index: model, embedded text and its version."""
+    return f"{embedder.name}#{embedder.text_mode}-{DOC_TEXT_VERSION}"
+
+
+def text_for(embedder: Embedder):
+    """Returns the function giving the text ``embedder`` embeds for a procedure."""
+    mode = embedder.text_mode
+    return lambda procedure: dense_text(procedure, mode)
 
 
 class ProcedureSearch:
@@ -190,12 +233,12 @@ class ProcedureSearch:
         self.embedder = embedder
         self._procedures: dict[str, Procedure] = {}
         self._doc_terms: dict[str, dict[str, list[str]]] = {}
+        self._doc_words: dict[str, set[str]] = {}
         for p in procedures:
-            self._procedures[p.code] = p
-            self._doc_terms[p.code] = {f: _doc_terms(t) for f, t in field_texts(p).items()}
+            self._add_terms(p)
         if embedder is not None and dense_index is None:
             dense_index = DenseIndex(embedder.dim, embedding_key(embedder))
-            dense_index.sync(list(self._procedures.values()), embedder, dense_text)
+            dense_index.sync(list(self._procedures.values()), embedder, text_for(embedder))
         self.dense_index = dense_index
         self._rebuild_lexical()
 
@@ -209,6 +252,14 @@ class ProcedureSearch:
         """Returns the procedure with ``code`` from the searched catalogue."""
         return self._procedures.get(code)
 
+    def _add_terms(self, procedure: Procedure) -> None:
+        self._procedures[procedure.code] = procedure
+        texts = field_texts(procedure)
+        self._doc_terms[procedure.code] = {f: _doc_terms(t) for f, t in texts.items()}
+        self._doc_words[procedure.code] = {
+            w for f in ("name", "alias", "field") for w in tokens(texts[f])
+        }
+
     def _rebuild_lexical(self) -> None:
         self._codes = list(self._procedures)
         self._bm25 = {f: BM25([self._doc_terms[c][f] for c in self._codes]) for f in FIELDS}
@@ -219,18 +270,17 @@ class ProcedureSearch:
     def _prior_of(self, procedure: Procedure) -> float:
         w = self.weights
         prior = w.curated if procedure.keywords else 0.0
-        if {"commune", "province", "district"} & set(procedure.levels):
+        if {"commune", "district"} & set(procedure.levels):
             prior += w.local
+        if for_individuals(procedure):
+            prior += w.individual
         return prior
 
     def upsert(self, procedure: Procedure) -> None:
         """Adds or replaces one procedure (e.g. after a staff edit), without a full rebuild."""
-        self._procedures[procedure.code] = procedure
-        self._doc_terms[procedure.code] = {
-            f: _doc_terms(t) for f, t in field_texts(procedure).items()
-        }
+        self._add_terms(procedure)
         if self.embedder is not None and self.dense_index is not None:
-            vector = self.embedder.encode([dense_text(procedure)])
+            vector = self.embedder.encode([dense_text(procedure, self.embedder.text_mode)])
             self.dense_index.upsert([procedure.code], vector, [procedure.content_hash()])
         self._rebuild_lexical()
 
@@ -239,21 +289,32 @@ class ProcedureSearch:
         if self._procedures.pop(code, None) is None:
             return False
         self._doc_terms.pop(code, None)
+        self._doc_words.pop(code, None)
         if self.dense_index is not None:
             self.dense_index.remove([code])
         self._rebuild_lexical()
         return True
 
+    def _query_weights(self, query: AnalysedQuery) -> dict[str, float]:
+        """Weighs query terms: the citizen's own words count fully, expansions less."""
+        weights: dict[str, float] = {}
+        expansion = 1.0 if query.language == "en" else self.weights.expansion
+        for n, segment in enumerate(query.segments):
+            weight = 1.0 if n == 0 and query.language == "vi" else expansion
+            for term in terms(segment, query.stop):
+                weights[term] = max(weights.get(term, 0.0), weight)
+        return weights
+
     def _lexical_scores(self, query: AnalysedQuery) -> np.ndarray:
         w = self.weights
-        query_terms: list[str] = []
-        for segment in query.segments:
-            query_terms.extend(terms(segment, query.stop))
-        english_terms = terms(query.english, query.stop) if query.english else []
+        weights = self._query_weights(query)
         total = np.zeros(len(self._codes), dtype=np.float32)
         for name, weight in (("name", w.name), ("field", w.field), ("body", w.body)):
-            total += weight * self._bm25[name].scores(query_terms)
-        total += w.alias * self._bm25["alias"].scores(query_terms + english_terms)
+            total += weight * self._bm25[name].scores(weights)
+        alias_weights = dict(weights)
+        for term in terms(query.english, query.stop):
+            alias_weights.setdefault(term, 1.0)
+        total += w.alias * self._bm25["alias"].scores(alias_weights)
         return total
 
     def _dense_scores(self, query: AnalysedQuery) -> np.ndarray | None:
@@ -295,7 +356,13 @@ class ProcedureSearch:
             weight = self.weights.dense_en if query.language == "en" else self.weights.dense_vi
             fused = fused + weight * dense
         fused = np.where(lexical > 0, fused, 0.0)
-        order = np.argsort(-fused, kind="stable")[: max(k, 2)]
+        pool = np.argsort(-fused, kind="stable")[: max(k, self.weights.rerank_depth)]
+        coverage = {
+            int(i): query.coverage(self._doc_words[self._codes[i]]) for i in pool if fused[i] > 0
+        }
+        for i, share in coverage.items():
+            fused[i] += self.weights.coverage * share
+        order = sorted(coverage, key=lambda i: -fused[i])[:k]
         hits = [
             Hit(
                 code=self._codes[i],
@@ -305,22 +372,25 @@ class ProcedureSearch:
                 score=float(fused[i]),
                 lexical=float(lexical_norm[i]),
                 dense=float(dense[i]) if dense is not None else 0.0,
+                coverage=coverage[i],
             )
             for i in order
-            if fused[i] > 0
         ]
         confidence = self._confidence(hits)
-        return SearchResult(query, hits[:k], confidence >= 0.5, confidence)
+        return SearchResult(query, hits, confidence >= 0.5, confidence)
 
     def _confidence(self, hits: list[Hit]) -> float:
+        """Turns the first hit's coverage and its lead over the second into a 0–1 score.
+
+        Both must pass their calibrated thresholds (``min_coverage``, ``gap_threshold``);
+        the score is 0.5 where the weaker of the two sits exactly at its threshold.
+        """
         if not hits:
             return 0.0
         w = self.weights
         gap = hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
-        if hits[0].score < w.min_score:
-            return 0.0
-        # Logistic in the gap, 0.5 exactly at the calibrated threshold.
-        return 1.0 / (1.0 + math.exp(-(gap - w.gap_threshold) * 25.0))
+        margin = min(gap - w.gap_threshold, (hits[0].coverage - w.min_coverage) / 2)
+        return 1.0 / (1.0 + math.exp(-margin * 25.0))
 
     def with_weights(self, **changes: float) -> ProcedureSearch:
         """Returns a copy searching the same catalogue with other weights (for tuning)."""

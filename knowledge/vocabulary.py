@@ -46,7 +46,7 @@ class PhraseTable:
         self._table: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
         for phrase, targets in entries:
             key = tuple(fold(phrase).split())
-            folded = tuple(t for t in (tuple(fold(x).split()) for x in targets))
+            folded = tuple(tuple(fold(x).split()) for x in targets)
             if not key:
                 continue
             merged = self._table.get(key, ()) + tuple(t for t in folded)
@@ -60,18 +60,22 @@ class PhraseTable:
         return tuple(fold(phrase).split()) in self._table
 
     def matches(self, tokens: list[str]) -> list[Match]:
-        """Returns non-overlapping longest matches, left to right."""
+        """Returns the longest match at each position, left to right.
+
+        Overlapping matches are all kept ("mất bằng lái" holds both "mặt bằng" and
+        "bằng lái" once folded: the search cannot know which was meant), but a match
+        wholly inside an earlier one is not ("làm sổ đỏ" does not add "sổ đỏ" again).
+        """
         found: list[Match] = []
-        i = 0
-        while i < len(tokens):
+        covered_to = 0
+        for i in range(len(tokens)):
             for n in range(min(self.max_len, len(tokens) - i), 0, -1):
                 key = tuple(tokens[i : i + n])
                 if key in self._table:
-                    found.append(Match(i, i + n, self._table[key]))
-                    i += n
+                    if i + n > covered_to:
+                        found.append(Match(i, i + n, self._table[key]))
+                        covered_to = i + n
                     break
-            else:
-                i += 1
         return found
 
 
@@ -116,3 +120,28 @@ def citizen_vocabulary() -> PhraseTable:
 def english_glossary() -> PhraseTable:
     """Returns the bundled English -> Vietnamese glossary (loaded once)."""
     return _load(GLOSSARY_EN_VI)
+
+
+@lru_cache(maxsize=1)
+def vietnamese_glossary() -> PhraseTable:
+    """Returns the glossary read backwards: Vietnamese wording -> its first English term."""
+    path = resources.files("knowledge").joinpath("data").joinpath(GLOSSARY_EN_VI)
+    if not path.is_file():
+        return PhraseTable([])
+    reverse: dict[str, str] = {}
+    for english, targets in parse_tsv(path.read_text("utf-8"), GLOSSARY_EN_VI):
+        for target in targets:
+            reverse.setdefault(fold(target), english)
+    return PhraseTable([(vi, [en]) for vi, en in reverse.items()])
+
+
+def english_gloss(text: str) -> str:
+    """Returns a word-by-word English gloss of Vietnamese text, from the domain glossary.
+
+    The gloss is not a translation ("Cấp lại thẻ căn cước" -> "renew id card"), but it
+    lets an English-only embedding model compare an English question with a
+    Vietnamese procedure name.
+    """
+    words = fold(text).split()
+    glossed = (" ".join(m.targets[0]) for m in vietnamese_glossary().matches(words) if m.targets)
+    return " ".join(dict.fromkeys(glossed))

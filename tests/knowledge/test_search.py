@@ -1,0 +1,92 @@
+import pytest
+
+from knowledge.embeddings import HashingEmbedder
+from knowledge.schema import Procedure
+from knowledge.search import ProcedureSearch, for_individuals
+
+
+@pytest.fixture
+def search(mini_catalogue):
+    return ProcedureSearch(mini_catalogue)
+
+
+@pytest.mark.parametrize(
+    ("question", "code"),
+    [
+        ("đăng ký khai sinh cho con cần gì", "1.000001"),
+        ("dang ky khai sinh cho con can gi", "1.000001"),
+        ("lam ho chieu mat bao lau", "1.000003"),
+        ("làm lại căn cước bị mất", "1.000004"),
+        ("How do I register a birth?", "1.000001"),
+        ("fee for a criminal record certificate", "2.000005"),
+        ("xin giấy phép xây nhà", "2.000006"),
+    ],
+)
+def test_finds_the_procedure_in_any_language_and_spelling(search, question, code):
+    result = search.search(question, k=3)
+    assert result.top is not None
+    assert result.top.code == code, result.to_dict()
+
+
+def test_clear_question_is_confident_and_vague_one_is_not(search):
+    clear = search.search("đăng ký kết hôn")
+    assert clear.confident and clear.confidence >= 0.5
+    vague = search.search("đăng ký")
+    assert not vague.confident
+    assert len(vague.hits) >= 2
+
+
+def test_nonsense_returns_nothing(search):
+    for text in ("", "   ", "🙂🙂", "xyzzy qwerty"):
+        result = search.search(text)
+        assert result.hits == [] and not result.confident
+
+
+def test_hits_are_ranked_and_capped(search):
+    result = search.search("đăng ký", k=2)
+    assert len(result.hits) == 2
+    assert result.hits[0].score >= result.hits[1].score
+    as_dict = result.to_dict()
+    assert as_dict["hits"][0]["code"] == result.hits[0].code
+    assert as_dict["language"] == "vi"
+
+
+def test_upsert_makes_an_edit_searchable_at_once(mini_catalogue):
+    search = ProcedureSearch(mini_catalogue, HashingEmbedder())
+    before = search.search("nuôi chó mèo cảnh")
+    assert before.top is None or not before.confident
+    edited = Procedure.from_dict(
+        {**mini_catalogue[5].to_dict(), "keywords": ["nuôi chó mèo cảnh"]}
+    )
+    search.upsert(edited)
+    after = search.search("nuôi chó mèo cảnh")
+    assert after.top.code == edited.code and after.confident
+    assert search.dense_index.hashes[edited.code] == edited.content_hash()
+    assert len(search) == len(mini_catalogue)
+
+
+def test_remove_drops_the_procedure(mini_catalogue):
+    search = ProcedureSearch(mini_catalogue, HashingEmbedder())
+    assert search.remove("1.000002") is True
+    assert search.remove("1.000002") is False
+    assert "1.000002" not in search
+    assert "1.000002" not in search.dense_index.ids
+    hit = search.search("đăng ký kết hôn").top
+    assert hit is None or hit.code != "1.000002"
+
+
+def test_with_weights_changes_ranking_without_touching_the_original(mini_catalogue):
+    search = ProcedureSearch(mini_catalogue)
+    clone = search.with_weights(curated=5.0)
+    assert clone.weights.curated == 5.0
+    assert search.weights.curated != 5.0
+    # A huge curated prior lifts procedures with keywords over the one without.
+    assert clone.search("xây dựng đăng ký").top.code != "2.000006"
+
+
+def test_individual_prior():
+    person = Procedure.from_dict({"code": "1.000009", "name": "A", "applicants": ["Công dân"]})
+    company = Procedure.from_dict({"code": "1.000010", "name": "B", "applicants": ["Doanh nghiệp"]})
+    unknown = Procedure.from_dict({"code": "1.000011", "name": "C"})
+    assert for_individuals(person) and for_individuals(unknown)
+    assert not for_individuals(company)

@@ -1,0 +1,50 @@
+import json
+
+from knowledge.catalogue import CatalogueStore
+from knowledge.index import META_FILE, DenseIndex
+from knowledge.schema import Procedure
+from knowledge.service import open_search
+
+
+def test_first_open_seeds_and_builds_then_reuses_the_saved_index(settings):
+    first = open_search(settings)
+    assert len(first.search) == first.store.count() > 0
+    assert first.sync.rebuilt and len(first.sync.embedded) == len(first.search)
+    assert (settings.index_dir / META_FILE).exists()
+    again = open_search(settings)
+    assert not again.sync.changed
+    assert again.search.search("đăng ký khai sinh").top.code == "1.001193"
+
+
+def test_an_edit_in_the_database_reembeds_only_that_procedure(settings):
+    opened = open_search(settings)
+    store = CatalogueStore(settings.database_url)
+    birth = store.get("1.001193")
+    store.upsert([Procedure.from_dict({**birth.to_dict(), "keywords": ["giấy khai sinh"]})])
+    reopened = open_search(settings, store)
+    assert reopened.sync.embedded == ["1.001193"]
+    saved = DenseIndex.load(settings.index_dir)
+    assert saved.version == opened.search.dense_index.version + 1
+
+
+def test_index_of_another_model_or_a_corrupt_one_is_rebuilt(settings):
+    open_search(settings)
+    meta_path = settings.index_dir / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["model"] = "some-other-model#d1"
+    meta_path.write_text(json.dumps(meta))
+    assert open_search(settings).sync.rebuilt
+    (settings.index_dir / "procedures.faiss").write_bytes(b"\x00broken")
+    reopened = open_search(settings)
+    assert reopened.sync.rebuilt
+    assert len(reopened.search.dense_index) == len(reopened.search)
+
+
+def test_lexical_only_setting_needs_no_index(tmp_path):
+    from knowledge.settings import Settings
+
+    settings = Settings.from_env({"MOTCUA_HOME": str(tmp_path), "MOTCUA_EMBEDDING_MODEL": "none"})
+    opened = open_search(settings)
+    assert opened.sync is None and opened.search.dense_index is None
+    assert opened.search.search("hộ chiếu").hits
+    assert not settings.index_dir.exists()
