@@ -55,9 +55,7 @@ def test_upsert_makes_an_edit_searchable_at_once(mini_catalogue):
     search = ProcedureSearch(mini_catalogue, HashingEmbedder())
     before = search.search("nuôi chó mèo cảnh")
     assert before.top is None or not before.confident
-    edited = Procedure.from_dict(
-        {**mini_catalogue[5].to_dict(), "keywords": ["nuôi chó mèo cảnh"]}
-    )
+    edited = Procedure.from_dict({**mini_catalogue[5].to_dict(), "keywords": ["nuôi chó mèo cảnh"]})
     search.upsert(edited)
     after = search.search("nuôi chó mèo cảnh")
     assert after.top.code == edited.code and after.confident
