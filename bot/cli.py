@@ -2,12 +2,16 @@
 
 Usage examples::
 
-    motcua run                                  # the main job on embedded defaults
+    motcua run                                  # the main job: Rasa + action servers
+    motcua train [--force]                      # train the dialogue model if data changed
     motcua search "làm lại căn cước bị mất cần gì" --k 5
     motcua catalogue import ../shared/data/dichvucong/procedures.jsonl.gz
     motcua catalogue show 1.001193 --json
     motcua index build
     motcua eval retrieval --questions ../shared/eval/dev_questions.jsonl
+    motcua dossiers seed --demo
+    motcua dossiers show "000.00.20.h26 251103 0042" --json
+    motcua dossiers list --status overdue
 
 Heavy modules (SQLAlchemy, FAISS, torch) are imported inside the commands that
 need them, so ``motcua --help`` answers at once.
@@ -220,17 +224,84 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The main job: prepares the catalogue and index, then answers questions typed in."""
-    opened = _open_search(args, progress=sys.stderr.isatty())
-    print(
-        f"motcua: {len(opened.search)} procedures ready "
-        f"({opened.store._safe_url()}). Type a question, or Ctrl-D to quit.",
-        file=sys.stderr,
-    )
-    for line in sys.stdin:
-        if line.strip():
-            _print_hits(opened.search.search(line, args.k), False)
-            print()
+    """The main job: prepares what is missing and runs the Rasa and action servers."""
+    from bot.runner import RunError, run
+
+    try:
+        return run(force_train=args.train)
+    except RunError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Trains the dialogue model when its training data changed (or with --force)."""
+    from bot.runner import RunError, RunSettings, train
+    from knowledge.settings import get_settings
+
+    settings = RunSettings.from_env(get_settings().home)
+    try:
+        print(train(settings.models_dir, force=args.force))
+    except RunError as exc:
+        raise CliError(str(exc)) from exc
+    return 0
+
+
+def _dossier_store():
+    from knowledge.dossiers import DossierStore
+    from knowledge.settings import get_settings
+
+    return DossierStore(get_settings().database_url)
+
+
+def cmd_dossiers_seed(args: argparse.Namespace) -> int:
+    """Loads the demo dossiers into an empty dossier table."""
+    from knowledge.dossiers import seed_demo
+
+    if not args.demo:
+        raise CliError("only the demo set can be seeded: motcua dossiers seed --demo")
+    store = _dossier_store()
+    added = seed_demo(store)
+    print(json.dumps({"added": added, "dossiers": store.count()}))
+    return 0
+
+
+def cmd_dossiers_show(args: argparse.Namespace) -> int:
+    """Prints what whoever has the code may see of one dossier (never personal data)."""
+    from datetime import date
+
+    from knowledge.dossiers import CODE_PROBLEMS, code_problem, normalize_code
+
+    problem = code_problem(args.code)
+    if problem is not None:
+        raise CliError(CODE_PROBLEMS["en"][problem])
+    dossier = _dossier_store().get(args.code)
+    if dossier is None:
+        raise CliError(f"no dossier with code {normalize_code(args.code)}")
+    public = dossier.public(date.today())
+    if args.json:
+        print(json.dumps(public.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print(public.text(args.language))
+    return 0
+
+
+def cmd_dossiers_list(args: argparse.Namespace) -> int:
+    """Prints stored dossiers, newest first: code, status, due date, procedure."""
+    from datetime import date
+
+    from knowledge.dossiers import STATUSES
+
+    if args.status is not None and args.status not in STATUSES:
+        raise CliError(f"unknown status {args.status!r}; use one of {', '.join(STATUSES)}")
+    today = date.today()
+    dossiers = _dossier_store().list(args.status, today=today, limit=args.limit)
+    for dossier in dossiers:
+        due = dossier.due_on.isoformat() if dossier.due_on else "-"
+        print(
+            f"{dossier.code}  {dossier.effective_status(today):<20}  due {due}  "
+            f"{dossier.procedure_code} {dossier.procedure_name}"
+        )
+    print(f"{len(dossiers)} dossier(s)", file=sys.stderr)
     return 0
 
 
@@ -242,9 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="prepare everything and answer questions typed in")
-    run.add_argument("--k", type=int, default=3, help="candidates shown per question")
+    run = sub.add_parser("run", help="prepare what is missing and run the assistant (REST :5005)")
+    run.add_argument("--train", action="store_true", help="retrain the dialogue model first")
     run.set_defaults(func=cmd_run)
+
+    train = sub.add_parser("train", help="train the dialogue model if its data changed")
+    train.add_argument("--force", action="store_true", help="train even if up to date")
+    train.set_defaults(func=cmd_train)
 
     search = sub.add_parser("search", help="find the procedure for a question")
     search.add_argument("text", nargs="+", help="the question")
@@ -282,6 +357,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--catalogue", help="evaluate over this export instead of the database (not stored)"
     )
     retr.set_defaults(func=cmd_eval_retrieval)
+
+    dossiers = sub.add_parser("dossiers", help="dossier status records (lookups, demo data)")
+    dsub = dossiers.add_subparsers(dest="dossiers_command", required=True, metavar="ACTION")
+    seed = dsub.add_parser("seed", help="load demo dossiers into an empty table")
+    seed.add_argument("--demo", action="store_true", help="the invented demo set (~30 dossiers)")
+    seed.set_defaults(func=cmd_dossiers_seed)
+    dshow = dsub.add_parser("show", help="what a citizen with the code may see")
+    dshow.add_argument("code", help="dossier code, e.g. 000.00.20.H26-251103-0042")
+    dshow.add_argument("--json", action="store_true", help="print JSON")
+    dshow.add_argument("--language", choices=("vi", "en"), default="vi", help="text language")
+    dshow.set_defaults(func=cmd_dossiers_show)
+    dlist = dsub.add_parser("list", help="stored dossiers, newest first")
+    dlist.add_argument(
+        "--status",
+        help="only this status: received, in_progress, needs_more_documents, done, returned "
+        "or overdue (computed from the due date)",
+    )
+    dlist.add_argument("--limit", type=int, default=None, help="at most this many")
+    dlist.set_defaults(func=cmd_dossiers_list)
     return parser
 
 
@@ -295,13 +389,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _quiet_libraries()
     from knowledge.catalogue import CatalogueUnavailable
+    from knowledge.dossiers import StoreUnavailable
 
     try:
         return args.func(args)
     except CliError as exc:
         print(f"motcua: {exc}", file=sys.stderr)
         return 1
-    except CatalogueUnavailable as exc:
+    except (CatalogueUnavailable, StoreUnavailable) as exc:
         print(f"motcua: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -162,6 +163,14 @@ def field_texts(procedure: Procedure) -> dict[str, str]:
         "field": procedure.field,
         "body": body,
     }
+
+
+_PARENTHESES = re.compile(r"\([^)]*\)")
+
+
+def base_name(name: str) -> str:
+    """Returns a procedure name without its parentheses (level, channel) for comparison."""
+    return fold(_PARENTHESES.sub(" ", name))
 
 
 _INDIVIDUALS = ("cong dan", "ca nhan", "nguoi nuoc ngoai", "nguoi viet nam", "ho gia dinh")
@@ -388,7 +397,11 @@ class ProcedureSearch:
         if not hits:
             return 0.0
         w = self.weights
-        gap = hits[0].score - (hits[1].score if len(hits) > 1 else 0.0)
+        # The same procedure at another level ("... (cấp tỉnh)" / "(cấp trung ương)") is no
+        # rival: the lead that counts is over the first hit with another base name.
+        top = base_name(hits[0].name)
+        rival = next((h.score for h in hits[1:] if base_name(h.name) != top), 0.0)
+        gap = hits[0].score - rival
         margin = min(gap - w.gap_threshold, (hits[0].coverage - w.min_coverage) / 2)
         return 1.0 / (1.0 + math.exp(-margin * 25.0))
 

@@ -1,0 +1,115 @@
+"""Dossier status lookups: normalised codes, a per-sender limit, no personal data."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import entity, last_text, reply_language
+from actions.runtime import get_runtime
+from knowledge.dossiers import (
+    CODE_PROBLEMS,
+    NEEDS_MORE_DOCUMENTS,
+    OVERDUE,
+    code_problem,
+    find_code,
+    normalize_code,
+)
+
+VIETNAM = timezone(timedelta(hours=7))
+_CODE_LIKE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-\s]{5,}[0-9]")
+
+_TEXTS = {
+    "vi": {
+        "limited": (
+            "Anh/chị đã tra cứu quá nhiều lần trong một giờ. Vui lòng thử lại sau khoảng "
+            "{minutes} phút, hoặc gọi tổng đài 1022."
+        ),
+        "unknown": (
+            "Em không tìm thấy hồ sơ mã {code}. Anh/chị kiểm tra lại mã trên giấy biên nhận "
+            "(phiếu hẹn) giúp em; hồ sơ vừa nộp có thể chưa được cập nhật."
+        ),
+        OVERDUE: (
+            "Hồ sơ đã quá hạn hẹn trả. Anh/chị có thể liên hệ bộ phận một cửa nơi nộp hồ sơ, "
+            "hoặc gửi phản ánh, kiến nghị trên Cổng Dịch vụ công. Em có thể chuyển trường hợp "
+            'này cho cán bộ nếu anh/chị muốn (nhắn "gặp cán bộ").'
+        ),
+        NEEDS_MORE_DOCUMENTS: (
+            "Hồ sơ cần bổ sung giấy tờ: anh/chị xem thông báo của cơ quan tiếp nhận hoặc liên hệ "
+            "bộ phận một cửa để biết cần bổ sung gì."
+        ),
+    },
+    "en": {
+        "limited": (
+            "You have looked up too many dossiers in the last hour. Please try again in about "
+            "{minutes} minutes, or call the 1022 hotline."
+        ),
+        "unknown": (
+            "I cannot find a dossier with code {code}. Please check the code on your receipt; "
+            "a dossier submitted very recently may not be listed yet."
+        ),
+        OVERDUE: (
+            "The dossier is past its due date. You can contact the one-stop desk where you "
+            "submitted it, or send feedback on the public service portal. I can pass your case "
+            'to a staff member if you like (say "talk to staff").'
+        ),
+        NEEDS_MORE_DOCUMENTS: (
+            "The office needs more documents: see its notice or ask the one-stop desk what to "
+            "add."
+        ),
+    },
+}
+
+
+def today_in_vietnam() -> date:
+    """Returns today's date in Vietnam (UTC+7), which due dates are counted in."""
+    return datetime.now(VIETNAM).date()
+
+
+class ActionDossierStatus(Action):
+    """Reports a dossier's status, due date and agency to whoever has its code."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_dossier_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Finds the code, checks the sender's lookup budget, and reports the public view."""
+        language = reply_language(tracker)
+        texts = _TEXTS[language]
+        text = last_text(tracker)
+        typed = entity(tracker, "dossier_code")
+        code = normalize_code(typed) if typed else find_code(text)
+        if code is None:
+            candidate = typed or next(iter(_CODE_LIKE.findall(text)), None)
+            problem = code_problem(candidate) or "shape"
+            dispatcher.utter_message(text=CODE_PROBLEMS[language][problem])
+            return [SlotSet("language", language)]
+        runtime = get_runtime()
+        decision = runtime.limiter.check_and_record(tracker.sender_id)
+        if not decision.allowed:
+            minutes = max(1, round(decision.retry_after_s / 60))
+            dispatcher.utter_message(text=texts["limited"].format(minutes=minutes))
+            return [SlotSet("language", language)]
+        dossier = runtime.dossiers.get(code)
+        if dossier is None:
+            dispatcher.utter_message(text=texts["unknown"].format(code=code))
+            return [SlotSet("language", language)]
+        public = dossier.public(today_in_vietnam())
+        lines = [public.text(language)]
+        advice = texts.get(public.status) or texts.get(public.recorded_status)
+        if advice:
+            lines.append(advice)
+        dispatcher.utter_message(text="\n".join(lines))
+        return [
+            SlotSet("language", language),
+            SlotSet("dossier_code", code),
+            SlotSet("procedure_code", public.procedure_code or tracker.get_slot("procedure_code")),
+        ]

@@ -1,0 +1,86 @@
+"""The action server's long-lived objects, opened once on first use.
+
+Actions call :func:`get_runtime`; the action server's entry point
+(:mod:`actions.server`) calls :func:`warm_up` before it accepts requests, so the
+first citizen does not wait for the catalogue, the index or the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+
+from knowledge.assistant import Assistant
+from knowledge.service import open_search
+from knowledge.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Opened stores and search.
+
+    Attributes:
+        settings: The settings they were opened with.
+    """
+
+    settings: Settings
+
+    @cached_property
+    def assistant(self) -> Assistant:
+        """The procedure assistant over the catalogue search."""
+        opened = open_search(self.settings)
+        logger.info("catalogue ready: %d procedures", len(opened.search))
+        return Assistant(opened.search)
+
+    @cached_property
+    def dossiers(self):
+        """The dossier store."""
+        from knowledge.dossiers import DossierStore
+
+        return DossierStore(self.settings.database_url)
+
+    @cached_property
+    def limiter(self):
+        """The per-sender dossier lookup limiter (shared through the database)."""
+        from knowledge.ratelimit import SqlLookupLimiter
+
+        return SqlLookupLimiter(self.settings.database_url)
+
+    @cached_property
+    def handoffs(self):
+        """The handoff request store."""
+        from knowledge.handoffs import HandoffStore
+
+        return HandoffStore(self.settings.database_url)
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    """Returns the process-wide runtime, creating it on first call."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = Runtime(get_settings())
+        return _runtime
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    """Replaces the process-wide runtime (tests use it to inject small fixtures)."""
+    global _runtime
+    with _lock:
+        _runtime = runtime
+
+
+def warm_up() -> None:
+    """Opens everything and runs one English and one Vietnamese search (loads the model)."""
+    runtime = get_runtime()
+    runtime.assistant.search.search("passport renewal")
+    runtime.assistant.search.search("đăng ký khai sinh")
+    runtime.dossiers.count()

@@ -1,0 +1,324 @@
+"""``motcua run``: prepare what is missing, start the Rasa and action servers, watch them.
+
+1. the catalogue database (seeded from the bundled sample when empty) and its index;
+2. the demo dossiers on an empty dossier table;
+3. the dialogue model, trained only when its training data changed (the model's
+   file name carries a fingerprint of config, domain, NLU data, rules and stories);
+4. the action server, then the Rasa server, each checked through its health
+   endpoint (``/health`` and ``/status``; Rasa answers the webhook with ``[]`` even
+   without a model, so the webhook proves nothing);
+5. Ctrl-C (or SIGTERM) stops both; if either dies, the other is stopped too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config.yml"
+DOMAIN = ROOT / "bot" / "domain"
+TRAINING_DATA = (ROOT / "nlu", ROOT / "bot" / "rules", ROOT / "bot" / "stories")
+ENDPOINTS = ROOT / "bot" / "endpoints.yml"
+CREDENTIALS = ROOT / "bot" / "credentials.yml"
+
+
+class RunError(RuntimeError):
+    """A problem to report in one line (port taken, model missing, a server died)."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Where the servers listen and where models and logs go.
+
+    Attributes:
+        rasa_port: Rasa server port (``MOTCUA_RASA_PORT``, 5005).
+        actions_port: Action server port (``MOTCUA_ACTIONS_PORT``, 5055).
+        models_dir: Trained models (``MOTCUA_MODELS_DIR``, ``models/``).
+        logs_dir: Server logs (``$MOTCUA_HOME/logs``).
+    """
+
+    rasa_port: int
+    actions_port: int
+    models_dir: Path
+    logs_dir: Path
+
+    @classmethod
+    def from_env(cls, home: Path) -> RunSettings:
+        """Reads the run settings from the environment."""
+        return cls(
+            rasa_port=int(os.environ.get("MOTCUA_RASA_PORT", 5005)),
+            actions_port=int(os.environ.get("MOTCUA_ACTIONS_PORT", 5055)),
+            models_dir=Path(os.environ.get("MOTCUA_MODELS_DIR") or ROOT / "models"),
+            logs_dir=home / "logs",
+        )
+
+
+def _files(paths: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml", ".py"))
+        elif path.exists():
+            out.append(path)
+    return out
+
+
+def training_fingerprint() -> str:
+    """Returns a hash of everything the dialogue model is trained from."""
+    digest = hashlib.sha256()
+    sources = _files([CONFIG, DOMAIN, *TRAINING_DATA, ROOT / "nlu" / "components.py"])
+    for path in sources:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def model_path(models_dir: Path) -> Path:
+    """Returns where the model for the current training data lives."""
+    return models_dir / f"motcua-{training_fingerprint()}.tar.gz"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def train(models_dir: Path, *, force: bool = False, log=print) -> Path:
+    """Trains the dialogue model unless one for the current data exists.
+
+    Args:
+        models_dir: Where models are kept.
+        force: Train even when a model for this data exists.
+        log: Where progress lines go.
+
+    Returns:
+        The model file.
+
+    Raises:
+        RunError: When training fails (with the end of its output).
+    """
+    target = model_path(models_dir)
+    if target.exists() and not force:
+        return target
+    models_dir.mkdir(parents=True, exist_ok=True)
+    log(f"motcua: training the dialogue model ({target.name}); this takes a few minutes…")
+    started = time.monotonic()
+    command = [
+        sys.executable, "-m", "rasa", "train",
+        "--config", str(CONFIG),
+        "--domain", str(DOMAIN),
+        "--data", *(str(p) for p in TRAINING_DATA),
+        "--out", str(models_dir),
+        "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=ROOT, env=_env(), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0 or not target.exists():
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+        raise RunError(f"training failed (exit {result.returncode}):\n{tail}")
+    log(f"motcua: model trained in {time.monotonic() - started:.0f} s")
+    return target
+
+
+def port_free(port: int) -> bool:
+    """Tells whether nothing listens on ``port`` on any interface."""
+    from actions.server import port_free as free
+
+    return free(port, "0.0.0.0")
+
+
+def _get_json(url: str, timeout: float = 2.0) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
+    except (urllib.error.URLError, OSError, ValueError):
+        return 0, {}
+
+
+def rasa_ready(port: int) -> bool:
+    """Tells whether the Rasa server at ``port`` has a model loaded (``/status`` is 200)."""
+    status, body = _get_json(f"http://127.0.0.1:{port}/status")
+    return status == 200 and bool(body.get("model_file"))
+
+
+def actions_ready(port: int) -> bool:
+    """Tells whether the action server at ``port`` answers ``/health``."""
+    status, body = _get_json(f"http://127.0.0.1:{port}/health")
+    return status == 200 and body.get("status") == "ok"
+
+
+@dataclass
+class Servers:
+    """The two server processes and their logs."""
+
+    settings: RunSettings
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    logs: dict[str, Path] = field(default_factory=dict)
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        """Starts one server with its output in ``logs_dir/<name>.log``."""
+        self.settings.logs_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.settings.logs_dir / f"{name}.log"
+        self.logs[name] = log_path
+        with open(log_path, "ab") as log:
+            self.processes[name] = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def dead(self) -> str | None:
+        """Returns the name of a server that has exited, if any."""
+        return next((n for n, p in self.processes.items() if p.poll() is not None), None)
+
+    def tail(self, name: str, lines: int = 15) -> str:
+        """Returns the end of a server's log."""
+        try:
+            return "\n".join(self.logs[name].read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def wait_until(self, name: str, ready, timeout: float) -> None:
+        """Waits for ``ready()``; raises :class:`RunError` if the server dies or times out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready():
+                return
+            if self.processes[name].poll() is not None:
+                raise RunError(
+                    f"the {name} server exited (status {self.processes[name].returncode}):\n"
+                    f"{self.tail(name)}"
+                )
+            time.sleep(0.5)
+        raise RunError(
+            f"the {name} server did not become ready in {timeout:.0f} s:\n{self.tail(name)}"
+        )
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stops every server: SIGTERM, then SIGKILL after ``grace`` seconds."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def prepare(log=print) -> None:
+    """Seeds the catalogue, builds its index and seeds demo dossiers where missing."""
+    from knowledge.dossiers import DossierStore, seed_demo
+    from knowledge.service import open_search
+    from knowledge.settings import get_settings
+
+    settings = get_settings()
+    opened = open_search(settings)
+    log(f"motcua: catalogue ready, {len(opened.search)} procedures ({opened.store._safe_url()})")
+    store = DossierStore(settings.database_url)
+    added = seed_demo(store)
+    if added:
+        log(f"motcua: seeded {added} demo dossiers (e.g. 000.00.20.H26-251103-0042)")
+
+
+def run(*, train_only: bool = False, force_train: bool = False, log=print) -> int:
+    """Runs the main job; returns the exit status.
+
+    Raises:
+        RunError: For a port in use, a failed training, or a server that dies or hangs.
+    """
+    from knowledge.settings import get_settings
+
+    settings = RunSettings.from_env(get_settings().home)
+    for name, port in (("Rasa", settings.rasa_port), ("action", settings.actions_port)):
+        if not port_free(port):
+            raise RunError(
+                f"port {port} for the {name} server is already in use; stop what runs there "
+                f"or set MOTCUA_{'RASA' if name == 'Rasa' else 'ACTIONS'}_PORT"
+            )
+    prepare(log)
+    model = train(settings.models_dir, force=force_train, log=log)
+    if train_only:
+        log(f"motcua: model {model}")
+        return 0
+    env = _env()
+    env["MOTCUA_ACTION_ENDPOINT"] = f"http://127.0.0.1:{settings.actions_port}/webhook"
+    servers = Servers(settings)
+    stopping = False
+
+    def on_signal(signum, frame):  # noqa: ARG001 - signal handler signature
+        nonlocal stopping
+        stopping = True
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        servers.start(
+            "actions",
+            [sys.executable, "-m", "actions.server", "--port", str(settings.actions_port)],
+            env,
+        )
+        servers.wait_until("actions", lambda: actions_ready(settings.actions_port), 180)
+        servers.start(
+            "rasa",
+            [
+                sys.executable,
+                "-m",
+                "rasa",
+                "run",
+                "--enable-api",
+                "--model",
+                str(model),
+                "--endpoints",
+                str(ENDPOINTS),
+                "--credentials",
+                str(CREDENTIALS),
+                "--port",
+                str(settings.rasa_port),
+                "--cors",
+                "*",
+            ],  # fmt: skip
+            env,
+        )
+        servers.wait_until("rasa", lambda: rasa_ready(settings.rasa_port), 300)
+        url = f"http://localhost:{settings.rasa_port}/webhooks/rest/webhook"
+        log(
+            "motcua: ready.\n"
+            f"  REST:    POST {url}\n"
+            f"  example: curl -s {url} -H 'Content-Type: application/json' "
+            '-d \'{"sender": "me", "message": "làm hộ chiếu cần giấy tờ gì"}\'\n'
+            f"  health:  http://localhost:{settings.rasa_port}/status, "
+            f"http://localhost:{settings.actions_port}/health\n"
+            f"  logs:    {settings.logs_dir}\n"
+            "  Ctrl-C stops both servers."
+        )
+        while not stopping:
+            dead = servers.dead()
+            if dead:
+                raise RunError(f"the {dead} server stopped unexpectedly:\n{servers.tail(dead)}")
+            time.sleep(0.5)
+        log("motcua: stopping…")
+        return 0
+    finally:
+        servers.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

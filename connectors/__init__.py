@@ -1,0 +1,1 @@
+"""Rasa input channels: REST (with guards), and later Telegram, Zalo and the web widget."""

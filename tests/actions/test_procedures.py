@@ -1,0 +1,80 @@
+import pytest
+
+from actions.fallback import ActionDefaultFallback
+from actions.language import ActionSetLanguage, requested_language
+from actions.procedures import ActionAnswerProcedure, ActionChooseProcedure, pick_from_text
+from tests.actions.conftest import run_action
+
+pytestmark = pytest.mark.usefixtures("runtime")
+
+
+async def test_answers_documents_and_remembers_the_procedure():
+    messages, slots = await run_action(ActionAnswerProcedure(), "asked_passport_documents")
+    assert slots["procedure_code"] == "1.001456"
+    assert slots["aspect"] == "documents" and slots["language"] == "vi"
+    text = messages[0]["text"]
+    assert "1.001456" in text and "Hồ sơ cần chuẩn bị" in text
+    assert "ma_thu_tuc=1.001456" in text
+
+
+async def test_follow_up_fee_stays_on_the_passport():
+    messages, slots = await run_action(ActionAnswerProcedure(), "follow_up_fee_on_passport")
+    assert slots["procedure_code"] == "1.001456" and slots["aspect"] == "fee"
+    assert "200.000 đ" in messages[0]["text"]
+
+
+async def test_english_follow_up_about_online():
+    messages, slots = await run_action(ActionAnswerProcedure(), "follow_up_online_in_english")
+    assert slots["procedure_code"] == "3.000333" and slots["language"] == "en"
+    assert "online" in messages[0]["text"].lower()
+    assert "3.000333" in messages[0]["text"]
+
+
+async def test_new_topic_switches_procedure():
+    messages, slots = await run_action(ActionAnswerProcedure(), "switch_to_marriage")
+    assert slots["procedure_code"] == "1.000894"
+    assert "1.000894" in messages[0]["text"]
+
+
+async def test_vague_question_offers_three_buttons_and_keeps_the_question():
+    messages, slots = await run_action(ActionAnswerProcedure(), "vague_registration_question")
+    assert len(messages[0]["buttons"]) == 3
+    assert messages[0]["buttons"][0]["payload"].startswith("/choose_procedure{")
+    assert slots["candidates"] and len(slots["candidates"]) == 3
+    assert slots["pending_text"] == "đăng ký cần gì"
+    assert "procedure_code" not in slots
+
+
+async def test_option_number_picks_the_candidate_and_answers_the_pending_aspect():
+    messages, slots = await run_action(ActionChooseProcedure(), "candidates_offered_option_2")
+    assert slots["procedure_code"] == "1.000894" and slots["candidates"] is None
+    assert "1.000894" in messages[0]["text"] and "Phí, lệ phí" in messages[0]["text"]
+
+
+async def test_button_payload_picks_the_code_in_english():
+    messages, slots = await run_action(ActionChooseProcedure(), "candidate_button_tapped")
+    assert slots["procedure_code"] == "1.004873"
+    assert "Processing time" in messages[0]["text"]
+
+
+def test_pick_from_text():
+    codes = ["a", "b", "c"]
+    assert pick_from_text("số 2", codes) == "b"
+    assert pick_from_text("the third one", codes) == "c"
+    assert pick_from_text("cái thứ nhất", codes) == "a"
+    assert pick_from_text("7", codes) is None
+    assert pick_from_text("2", []) is None
+
+
+async def test_change_language_confirms_in_the_new_language():
+    messages, slots = await run_action(ActionSetLanguage(), "change_language_to_english")
+    assert slots == {"language": "en"}
+    assert "English" in messages[0]["text"]
+    assert requested_language("tieng viet nhe") == "vi"
+    assert requested_language("hello") is None
+
+
+async def test_fallback_says_what_it_can_do():
+    messages, slots = await run_action(ActionDefaultFallback(), "fallback_gibberish")
+    assert "000.00.20.H26-251103-0042" in messages[0]["text"]
+    assert slots == {"language": "vi"}

@@ -1,0 +1,47 @@
+import pytest
+
+from knowledge.assistant import Assistant, choose_payload
+from knowledge.search import ProcedureSearch
+
+
+@pytest.fixture
+def assistant(mini_catalogue):
+    return Assistant(ProcedureSearch(mini_catalogue))
+
+
+def test_clear_question_is_answered_with_the_aspect(assistant):
+    reply = assistant.ask("đăng ký kết hôn cần giấy tờ gì", "documents", "vi")
+    assert reply.kind == "answer" and reply.procedure_code == "1.000002"
+    assert "Tờ khai đăng ký kết hôn" in reply.text
+
+
+@pytest.mark.parametrize("follow_up", ["còn lệ phí?", "thế mất bao lâu", "and online?", "how much"])
+def test_follow_ups_stay_on_the_current_procedure(assistant, follow_up):
+    reply = assistant.ask(follow_up, "fee", "vi", current_code="1.000003")
+    assert reply.kind == "answer" and reply.procedure_code == "1.000003"
+    assert not reply.switched
+
+
+def test_a_new_topic_switches(assistant):
+    reply = assistant.ask("còn đăng ký kết hôn thì sao", "overview", "vi", current_code="1.000003")
+    assert reply.procedure_code == "1.000002" and reply.switched
+
+
+def test_unsure_question_offers_candidates_as_buttons_and_numbers(assistant):
+    reply = assistant.ask("đăng ký", "documents", "vi")
+    assert reply.kind == "choose"
+    assert 2 <= len(reply.buttons) <= 3
+    assert reply.buttons[0]["payload"] == choose_payload(reply.candidates[0])
+    assert "1. " in reply.text and "2. " in reply.text
+    assert reply.aspect == "documents"
+
+
+def test_choose_answers_the_pending_aspect(assistant):
+    reply = assistant.choose("1.000004", "fee", "en")
+    assert reply.kind == "answer" and "70,000 VND" in reply.text
+    assert assistant.choose("9.999999", "fee", "vi").kind == "not_found"
+
+
+def test_nothing_found(assistant):
+    reply = assistant.ask("xyzzy plugh", "overview", "en")
+    assert reply.kind == "not_found" and "could not find" in reply.text
