@@ -266,7 +266,7 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
     servers = Servers(settings)
     stopping = False
 
-    def on_signal(signum, frame):  # noqa: ARG001 - signal handler signature
+    def on_signal(signum, frame):
         nonlocal stopping
         stopping = True
 
