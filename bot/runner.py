@@ -184,6 +184,7 @@ class Servers:
             self.processes[name] = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
             )
+        (self.settings.logs_dir / f"{name}.pid").write_text(str(self.processes[name].pid))
 
     def dead(self) -> str | None:
         """Returns the name of a server that has exited, if any."""
@@ -218,12 +219,13 @@ class Servers:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + grace
-        for process in self.processes.values():
+        for name, process in self.processes.items():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            (self.settings.logs_dir / f"{name}.pid").unlink(missing_ok=True)
 
 
 def prepare(log=print) -> None:

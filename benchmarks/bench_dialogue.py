@@ -1,0 +1,224 @@
+"""Benchmark of the whole assistant over REST: latency, throughput and memory.
+
+Starts ``motcua run`` on free ports (or uses ``--url`` of a running one), then
+* 1 user: sequential messages of mixed conversations (questions, follow-ups,
+  dossier lookups, small talk), p50/p95/p99 latency;
+* N concurrent users (default 20) for a fixed time: messages per second, latency,
+  errors;
+* the resident memory of the Rasa server and the action server.
+
+Usage:
+    python benchmarks/bench_dialogue.py [--users 20] [--seconds 30] [--url URL]
+
+Targets (2 cores): p50 <= 100 ms and p95 <= 250 ms at 1 user; >= 20 messages/s at
+20 users with no errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONVERSATIONS = [
+    ["xin chào", "làm hộ chiếu cần giấy tờ gì", "thế hết bao nhiêu tiền", "mất bao lâu"],
+    ["dang ky khai sinh cho con can gi", "co mat phi khong", "nop online duoc ko"],
+    ["What documents do I need for a criminal record certificate?", "how much is it?"],
+    ["hồ sơ 000.00.20.H26-251103-0042 đến đâu rồi", "cảm ơn"],
+    ["làm lại căn cước bị mất", "nộp ở đâu", "cảm ơn nhé"],
+    ["sổ đỏ bị mất thì xin cấp lại thế nào", "bao lâu thì có"],
+    ["đăng ký thường trú cần gì", "ai được đăng ký"],
+    ["fee for marriage registration", "and online?"],
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+def summary(latencies: list[float]) -> dict[str, float]:
+    if not latencies:
+        return {}
+    return {
+        "n": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+    }
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+async def user(session, url, sender, conversation, latencies, errors, stop_at=None, rounds=1):
+    done = 0
+    while True:
+        for text in conversation:
+            if stop_at is not None and time.monotonic() >= stop_at:
+                return
+            start = time.perf_counter()
+            try:
+                async with session.post(url, json={"sender": sender, "message": text}) as resp:
+                    body = await resp.json()
+                    if resp.status != 200 or not body:
+                        errors.append(f"{resp.status} {body!r}"[:200])
+                    else:
+                        latencies.append((time.perf_counter() - start) * 1000)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                errors.append(repr(exc))
+        done += 1
+        if stop_at is None and done >= rounds:
+            return
+        sender = f"{sender}-r{done}"  # a new citizen: dossier lookups are limited per sender
+
+
+async def breakdown(session, rasa_base: str, actions_base: str | None) -> dict:
+    """Times the parts of one turn: NLU alone, and the answer action alone."""
+    questions = [c[0] for c in CONVERSATIONS] * 5
+    nlu: list[float] = []
+    for text in questions:
+        start = time.perf_counter()
+        async with session.post(f"{rasa_base}/model/parse", json={"text": text}) as resp:
+            await resp.json()
+        nlu.append((time.perf_counter() - start) * 1000)
+    parts = {"nlu_parse": summary(nlu)}
+    if actions_base:
+        action: list[float] = []
+        for n, text in enumerate(questions):
+            call = {
+                "next_action": "action_answer_procedure",
+                "sender_id": f"profile-{n}",
+                "tracker": {
+                    "sender_id": f"profile-{n}",
+                    "slots": {"language": "vi"},
+                    "latest_message": {"text": text, "intent": {"name": "ask_documents"}},
+                    "events": [],
+                    "latest_action_name": "action_listen",
+                },
+                "domain": {},
+                "version": "3.6.2",
+            }
+            start = time.perf_counter()
+            async with session.post(f"{actions_base}/webhook", json=call) as resp:
+                await resp.json()
+            action.append((time.perf_counter() - start) * 1000)
+        parts["answer_action"] = summary(action)
+    return parts
+
+
+async def measure(url: str, users: int, seconds: float, actions_base: str | None) -> dict:
+    timeout = aiohttp.ClientTimeout(total=60)
+    rasa_base = url.split("/webhooks/")[0]
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        warm: list[float] = []
+        await user(
+            session,
+            url,
+            "warm",
+            [text for conversation in CONVERSATIONS for text in conversation],
+            warm,
+            [],
+            rounds=1,
+        )
+        single: list[float] = []
+        errors1: list[str] = []
+        for n, conversation in enumerate(CONVERSATIONS * 3):
+            await user(session, url, f"solo-{n}", conversation, single, errors1)
+        many: list[float] = []
+        errors_n: list[str] = []
+        stop_at = time.monotonic() + seconds
+        started = time.monotonic()
+        await asyncio.gather(
+            *(
+                user(session, url, f"u{i}", CONVERSATIONS[i % len(CONVERSATIONS)], many,
+                     errors_n, stop_at=stop_at)
+                for i in range(users)
+            )
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+        parts = await breakdown(session, rasa_base, actions_base)
+    return {
+        "breakdown_one_user": parts,
+        "one_user": {**summary(single), "errors": len(errors1)},
+        f"{users}_users": {
+            **summary(many),
+            "messages_per_s": round(len(many) / elapsed, 1),
+            "errors": len(errors_n),
+            "error_samples": errors_n[:3],
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="REST webhook of a running assistant")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--actions-url", help="action server base URL (with --url)")
+    args = parser.parse_args()
+    actions_base = args.actions_url
+    runner = None
+    home = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
+    url = args.url
+    if url is None:
+        rasa_port, actions_port = free_port(), free_port()
+        env = dict(os.environ, MOTCUA_HOME=str(home), MOTCUA_RASA_PORT=str(rasa_port),
+                   MOTCUA_ACTIONS_PORT=str(actions_port), PYTHONUNBUFFERED="1")  # fmt: skip
+        log = open(home / "runner.log", "w")  # noqa: SIM115 - closed with the runner
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 1200
+        while "motcua: ready." not in (home / "runner.log").read_text():
+            if runner.poll() is not None or time.monotonic() > deadline:
+                print((home / "runner.log").read_text()[-3000:], file=sys.stderr)
+                return 1
+            time.sleep(1)
+        url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+        actions_base = f"http://127.0.0.1:{actions_port}"
+    try:
+        figures = asyncio.run(measure(url, args.users, args.seconds, actions_base))
+        memory = {}
+        for name in ("rasa", "actions"):
+            pid_file = home / "logs" / f"{name}.pid"
+            if pid_file.exists():
+                memory[f"{name}_rss_mb"] = rss_mb(int(pid_file.read_text()))
+        figures["memory"] = memory
+        print(json.dumps(figures, ensure_ascii=False, indent=1))
+    finally:
+        if runner is not None:
+            runner.send_signal(signal.SIGINT)
+            runner.wait(timeout=60)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""End to end: ``motcua run`` starts the real servers; we chat over REST like a client would.
+
+The first run trains the dialogue model (a few minutes); later runs reuse it (its
+file name carries the fingerprint of the training data).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_S = 1200
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    """A child process whose output is collected by a thread (so it never blocks)."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for(self, marker: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(marker in line for line in self.lines):
+                return
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                pytest.fail(f"process exited ({self.proc.returncode}):\n{self.output[-3000:]}")
+            time.sleep(0.5)
+        pytest.fail(f"no {marker!r} after {timeout} s:\n{self.output[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 60) -> int:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig) if sig == signal.SIGKILL else self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            return self.proc.wait()
+
+
+def post(url: str, body: bytes | dict, timeout: float = 60) -> tuple[int, object]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def texts(reply: object) -> str:
+    return "\n".join(m.get("text", "") for m in reply)
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        MOTCUA_HOME=str(home),
+        PYTHONUNBUFFERED="1",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        **extra,
+    )
+    env.pop("MOTCUA_DATABASE_URL", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    home = tmp_path_factory.mktemp("e2e")
+    rasa_port, actions_port = free_port(), free_port()
+    env = _env(home, MOTCUA_RASA_PORT=str(rasa_port), MOTCUA_ACTIONS_PORT=str(actions_port))
+    runner = Process([sys.executable, "-m", "bot.cli", "run"], env)
+    runner.wait_for("motcua: ready.", READY_TIMEOUT_S)
+    yield {
+        "url": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+        "rasa_port": rasa_port,
+        "actions_port": actions_port,
+        "runner": runner,
+        "home": home,
+    }
+    runner.stop()
+
+
+def test_a_conversation_over_rest(running):
+    url = running["url"]
+    status, reply = post(url, {"sender": "e2e-1", "message": "làm hộ chiếu cần giấy tờ gì"})
+    assert status == 200
+    assert "1.001456" in texts(reply), reply
+    _, reply = post(url, {"sender": "e2e-1", "message": "thế hết bao nhiêu tiền"})
+    assert "1.001456" in texts(reply) and "200.000" in texts(reply), reply
+    _, reply = post(url, {"sender": "e2e-1", "message": "and online?"})
+    assert "1.001456" in texts(reply), reply
+
+
+def test_dossier_status_and_handoff(running):
+    url = running["url"]
+    message = "hồ sơ của tôi mã 000.00.20.H26-251103-0042 giờ đến bước nào rồi"
+    _, reply = post(url, {"sender": "e2e-2", "message": message})
+    assert "000.00.20.H26-251103-0042" in texts(reply), reply
+    assert "quá hạn" in texts(reply).lower(), reply
+    _, reply = post(url, {"sender": "e2e-2", "message": "abc123"})
+    _, reply = post(url, {"sender": "e2e-2", "message": "cho tôi gặp cán bộ"})
+    assert "1022" in texts(reply), reply
+
+
+def test_english_question_gets_an_english_answer(running):
+    message = "How much does a criminal record certificate cost?"
+    _, reply = post(running["url"], {"sender": "e2e-3", "message": message})
+    assert "3.000333" in texts(reply), reply
+
+
+def test_bad_input_gets_clear_answers(running):
+    url = running["url"]
+    status, reply = post(url, b"{not json")
+    assert status == 400 and "JSON" in reply["error"]
+    status, reply = post(url, {"message": "hi"})
+    assert status == 400 and "sender" in reply["error"]
+    status, reply = post(url, {"sender": "e2e-4", "message": "   "})
+    assert status == 200 and texts(reply)
+    status, reply = post(url, {"sender": "e2e-4", "message": "hộ chiếu " * 2000})
+    assert status == 200 and "2000" in texts(reply)
+
+
+def test_port_in_use_is_one_clear_line(running, tmp_path):
+    env = _env(tmp_path, MOTCUA_RASA_PORT=str(running["rasa_port"]))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"port {running['rasa_port']}" in result.stderr and "in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_dead_action_server_leaves_a_polite_message(running, tmp_path):
+    """A Rasa server whose action server is gone answers "try again", not silence."""
+    from bot.runner import CREDENTIALS, ENDPOINTS, RunSettings, model_path
+
+    model = model_path(RunSettings.from_env(running["home"]).models_dir)
+    port = free_port()
+    env = _env(tmp_path, MOTCUA_ACTION_ENDPOINT=f"http://127.0.0.1:{free_port()}/webhook")
+    rasa = Process(
+        [
+            sys.executable, "-m", "rasa", "run", "--enable-api", "--model", str(model),
+            "--endpoints", str(ENDPOINTS), "--credentials", str(CREDENTIALS),
+            "--port", str(port),
+        ],
+        env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as r:
+                    if json.loads(r.read()).get("model_file"):
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            assert rasa.proc.poll() is None, rasa.output[-2000:]
+            time.sleep(1)
+        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        _, reply = post(url, {"sender": "e2e-5", "message": "làm hộ chiếu cần giấy tờ gì"})
+        assert "thử lại" in texts(reply), reply
+    finally:
+        rasa.stop(signal.SIGTERM)
+
+
+def test_ctrl_c_stops_both_servers(running):
+    runner = running["runner"]
+    assert runner.stop(signal.SIGINT) == 0
+    for port in (running["rasa_port"], running["actions_port"]):
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
+    assert "stopping" in runner.output
