@@ -13,6 +13,7 @@ Same URL and payload as Rasa's own REST channel (``{"sender", "message",
 from __future__ import annotations
 
 import logging
+from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -79,6 +80,8 @@ class RestInput(InputChannel):
                         metadata=metadata,
                     )
                 )
+            except CancelledError:  # Rasa cancels a turn that outlives its timeout
+                logger.error("rest: message from %s timed out", sender)
             except Exception:
                 logger.exception("rest: message from %s failed", sender)
             messages = list(collector.messages)
