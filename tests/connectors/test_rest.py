@@ -52,7 +52,8 @@ async def test_malformed_requests_get_a_400_with_the_reason(body, reason):
 async def test_empty_message_gets_a_prompt_without_bothering_rasa():
     received = []
     async with serve(RestInput(), echo(received)) as (base, http):
-        async with http.post(f"{base}/webhook", json={"sender": "u", "message": "  "}) as resp:
+        payload = {"sender": "u", "message": "  "}
+        async with http.post(f"{base}/webhook", json=payload) as resp:
             reply = await resp.json()
     assert received == [] and "hộ chiếu" in reply[0]["text"]
 
