@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help setup run test lint eval bench clean
+.PHONY: help setup browser run test lint eval bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,10 +20,13 @@ setup: ## create .venv with Python 3.10 and install pinned dependencies (idempot
 run: setup ## the main job on embedded defaults (SQLite, bundled model and sample catalogue)
 	$(BIN)/motcua run
 
-test: setup ## lint, then the whole test suite
+test: setup browser ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+browser: ## install Debian's chromium for the widget's browser tests (root; once)
+	@scripts/install-browser.sh
 
 lint: setup ## ruff check and format check
 	$(BIN)/ruff check .
