@@ -87,8 +87,10 @@ class ActionDossierStatus(Action):
         text = last_text(tracker)
         typed = entity(tracker, "dossier_code")
         code = normalize_code(typed) if typed else find_code(text)
+        candidate = typed or next(iter(_CODE_LIKE.findall(text)), None)
+        if code is None and candidate is None and tracker.get_slot("dossier_code"):
+            code = tracker.get_slot("dossier_code")  # a follow-up about the same dossier
         if code is None:
-            candidate = typed or next(iter(_CODE_LIKE.findall(text)), None)
             problem = code_problem(candidate) or "shape"
             dispatcher.utter_message(text=CODE_PROBLEMS[language][problem])
             return [SlotSet("language", language)]

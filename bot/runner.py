@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -25,12 +26,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+logger = logging.getLogger(__name__)
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config.yml"
 DOMAIN = ROOT / "bot" / "domain"
 TRAINING_DATA = (ROOT / "nlu", ROOT / "bot" / "rules", ROOT / "bot" / "stories")
 ENDPOINTS = ROOT / "bot" / "endpoints.yml"
 CREDENTIALS = ROOT / "bot" / "credentials.yml"
+"""REST only: for running ``rasa run`` by hand (``motcua run`` writes its own, see below)."""
 
 
 class RunError(RuntimeError):
@@ -228,6 +232,64 @@ class Servers:
             (self.settings.logs_dir / f"{name}.pid").unlink(missing_ok=True)
 
 
+CHANNEL_MODULES = {
+    "connectors.webchat.WebchatInput": "connectors.webchat",
+    "connectors.telegram.TelegramInput": "connectors.telegram",
+    "connectors.zalo.ZaloInput": "connectors.zalo",
+}
+"""Optional channels: each module's ``credentials_from_env`` says whether it is configured."""
+
+
+def channel_credentials(env: dict[str, str]) -> dict[str, dict]:
+    """Returns the ``credentials.yml`` content: REST always, other channels when configured.
+
+    Rasa stops on an unset ``${VAR}`` in its YAML, so instead of one file with every
+    channel, the runner writes the channels whose settings are present in the environment.
+    """
+    import importlib
+
+    credentials: dict[str, dict] = {"connectors.rest.RestInput": {}}
+    for class_path, module_name in CHANNEL_MODULES.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            logger.warning("channel %s unavailable: %s", class_path, exc)
+            continue
+        settings = module.credentials_from_env(env)
+        if settings is not None:
+            credentials[class_path] = settings
+    return credentials
+
+
+def write_credentials(path: Path, env: dict[str, str]) -> list[str]:
+    """Writes the credentials file for this run; returns the channel names enabled."""
+    import yaml
+
+    credentials = channel_credentials(env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by `motcua run` from the environment; edits are overwritten.\n"
+        + yaml.safe_dump(credentials, sort_keys=False),
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return [c.rsplit(".", 1)[-1].removesuffix("Input").lower() for c in credentials]
+
+
+def write_endpoints(path: Path, action_url: str) -> None:
+    """Writes this run's ``endpoints.yml``: the project's, pointing at our action server."""
+    import yaml
+
+    endpoints = yaml.safe_load(ENDPOINTS.read_text("utf-8")) or {}
+    endpoints["action_endpoint"] = {**(endpoints.get("action_endpoint") or {}), "url": action_url}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Written by `motcua run` from bot/endpoints.yml; edits are overwritten.\n"
+        + yaml.safe_dump(endpoints, sort_keys=False),
+        encoding="utf-8",
+    )
+
+
 def prepare(log=print) -> None:
     """Seeds the catalogue, builds its index and seeds demo dossiers where missing."""
     from knowledge.dossiers import DossierStore, seed_demo
@@ -264,7 +326,11 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
         log(f"motcua: model {model}")
         return 0
     env = _env()
-    env["MOTCUA_ACTION_ENDPOINT"] = f"http://127.0.0.1:{settings.actions_port}/webhook"
+    home = get_settings().home
+    endpoints = home / "endpoints.yml"
+    write_endpoints(endpoints, f"http://127.0.0.1:{settings.actions_port}/webhook")
+    credentials = home / "credentials.yml"
+    channels = write_credentials(credentials, env)
     servers = Servers(settings)
     stopping = False
 
@@ -291,9 +357,9 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
                 "--model",
                 str(model),
                 "--endpoints",
-                str(ENDPOINTS),
+                str(endpoints),
                 "--credentials",
-                str(CREDENTIALS),
+                str(credentials),
                 "--port",
                 str(settings.rasa_port),
                 "--cors",
@@ -305,6 +371,7 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
         url = f"http://localhost:{settings.rasa_port}/webhooks/rest/webhook"
         log(
             "motcua: ready.\n"
+            f"  channels: {', '.join(channels)}\n"
             f"  REST:    POST {url}\n"
             f"  example: curl -s {url} -H 'Content-Type: application/json' "
             '-d \'{"sender": "me", "message": "làm hộ chiếu cần giấy tờ gì"}\'\n'

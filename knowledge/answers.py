@@ -10,6 +10,7 @@ in English where known, and keep document names as the catalogue writes them.
 from __future__ import annotations
 
 from knowledge.schema import Channel, Document, Fee, Procedure, ProcessingTime
+from knowledge.text import fold
 
 ASPECTS = ("documents", "fee", "time", "where", "online", "eligibility", "steps", "overview")
 """What a citizen can ask about a procedure."""
@@ -157,7 +158,8 @@ def format_document(document: Document, language: str) -> str:
     if document.copies:
         counts.append(f"{document.copies} {labels['copies']}")
     suffix = f" ({', '.join(counts)})" if counts else ""
-    form = f" [{document.form}]" if document.form else ""
+    shown = document.form and fold(document.form) not in fold(document.name)
+    form = f" [{document.form}]" if shown else ""
     return f"{_clip(document.name, 240)}{form}{suffix}"
 
 

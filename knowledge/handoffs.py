@@ -26,9 +26,10 @@ OFFICE_INFO: dict[str, dict[str, str]] = {
         "hours": "Thứ Hai–Thứ Sáu 8:00–17:00, sáng thứ Bảy 8:00–12:00 (trừ ngày lễ)",
         "hotline": "Tổng đài 1022 của thành phố Hà Nội",
         "message": (
-            "Yêu cầu của bạn đã được chuyển tới cán bộ Bộ phận Một cửa; cán bộ sẽ trả lời "
+            "Dạ, yêu cầu của anh/chị đã được chuyển tới cán bộ Bộ phận Một cửa; cán bộ sẽ "
+            "trả lời "
             "trong giờ làm việc: Thứ Hai–Thứ Sáu 8:00–17:00, sáng thứ Bảy 8:00–12:00. "
-            "Cần hỗ trợ ngay, vui lòng gọi tổng đài 1022."
+            "Cần hỗ trợ ngay, anh/chị vui lòng gọi tổng đài 1022."
         ),
     },
     "en": {

@@ -43,6 +43,12 @@ async def test_lookups_are_limited_per_sender(seeded):
     assert "too many" in messages[0]["text"]
 
 
+async def test_follow_up_without_a_code_stays_on_the_dossier(seeded):
+    messages, slots = await run_action(ActionDossierStatus(), "dossier_follow_up_without_code")
+    assert slots["dossier_code"] == "000.00.20.H26-251103-0042"
+    assert "phản ánh" in messages[0]["text"]
+
+
 async def test_handoff_is_recorded_with_context(seeded):
     messages, slots = await run_action(ActionHandoff(), "handoff_after_dossier")
     handoffs = seeded.handoffs.list()

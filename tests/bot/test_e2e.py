@@ -174,15 +174,17 @@ def test_port_in_use_is_one_clear_line(running, tmp_path):
 
 def test_dead_action_server_leaves_a_polite_message(running, tmp_path):
     """A Rasa server whose action server is gone answers "try again", not silence."""
-    from bot.runner import CREDENTIALS, ENDPOINTS, RunSettings, model_path
+    from bot.runner import CREDENTIALS, RunSettings, model_path, write_endpoints
 
     model = model_path(RunSettings.from_env(running["home"]).models_dir)
     port = free_port()
-    env = _env(tmp_path, MOTCUA_ACTION_ENDPOINT=f"http://127.0.0.1:{free_port()}/webhook")
+    endpoints = tmp_path / "endpoints.yml"
+    write_endpoints(endpoints, f"http://127.0.0.1:{free_port()}/webhook")  # nothing listens
+    env = _env(tmp_path)
     rasa = Process(
         [
             sys.executable, "-m", "rasa", "run", "--enable-api", "--model", str(model),
-            "--endpoints", str(ENDPOINTS), "--credentials", str(CREDENTIALS),
+            "--endpoints", str(endpoints), "--credentials", str(CREDENTIALS),
             "--port", str(port),
         ],
         env,
