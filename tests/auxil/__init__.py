@@ -1,0 +1,1 @@
+"""Helpers for tests: local fakes of outside services (Telegram, Zalo)."""
