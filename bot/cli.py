@@ -305,6 +305,21 @@ def cmd_dossiers_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_telegram_poll(args: argparse.Namespace) -> int:
+    """Long-polls Telegram and relays messages to the REST channel (no public URL needed)."""
+    import asyncio
+
+    from connectors.telegram import DEFAULT_API_BASE_URL, run_polling
+
+    token = os.environ.get("MOTCUA_TELEGRAM_TOKEN", "").strip()
+    if not token:
+        raise CliError("set MOTCUA_TELEGRAM_TOKEN to the bot token from @BotFather")
+    base = os.environ.get("MOTCUA_TELEGRAM_API_URL", "").strip() or DEFAULT_API_BASE_URL
+    logging.getLogger("connectors.telegram").setLevel(logging.INFO)
+    asyncio.run(run_polling(token, base, args.rest_url))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Returns the argument parser of the ``motcua`` command."""
     parser = argparse.ArgumentParser(
@@ -376,6 +391,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dlist.add_argument("--limit", type=int, default=None, help="at most this many")
     dlist.set_defaults(func=cmd_dossiers_list)
+
+    telegram = sub.add_parser("telegram", help="the Telegram channel in development")
+    tsub = telegram.add_subparsers(dest="telegram_command", required=True, metavar="ACTION")
+    poll = tsub.add_parser("poll", help="long-poll Telegram and relay to the REST channel")
+    poll.add_argument(
+        "--rest-url",
+        default="http://localhost:5005/webhooks/rest/webhook",
+        help="the REST channel's webhook (default: the local assistant)",
+    )
+    poll.set_defaults(func=cmd_telegram_poll)
     return parser
 
 
