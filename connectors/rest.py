@@ -8,27 +8,21 @@ Same URL and payload as Rasa's own REST channel (``{"sender", "message",
   and the citizen is told;
 * when Rasa produces no reply (the action server is down, an action failed), the
   citizen gets a polite "try again" instead of silence.
+
+The checks and the relay live in :mod:`connectors.relay`, shared with the web widget.
 """
 
 from __future__ import annotations
 
-import logging
-from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.guards import channel_text, check_text, valid_sender
-
-logger = logging.getLogger(__name__)
-
-
-def _bad_request(reason: str) -> HTTPResponse:
-    return response.json({"error": reason}, status=400)
+from connectors.relay import relay
 
 
 class RestInput(InputChannel):
@@ -49,50 +43,6 @@ class RestInput(InputChannel):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                payload = request.json
-            except Exception:  # sanic raises InvalidUsage on a broken body
-                return _bad_request('the body must be JSON: {"sender": ..., "message": ...}')
-            if not isinstance(payload, dict):
-                return _bad_request("the body must be a JSON object")
-            sender = payload.get("sender")
-            if not valid_sender(sender):
-                return _bad_request("'sender' must be a non-empty string of at most 128 chars")
-            message = payload.get("message")
-            if message is not None and not isinstance(message, str):
-                return _bad_request("'message' must be a string")
-            metadata = payload.get("metadata")
-            if metadata is not None and not isinstance(metadata, dict):
-                return _bad_request("'metadata' must be an object")
-            incoming = check_text(message)
-            if incoming.empty:
-                return response.json(
-                    [{"recipient_id": sender, "text": channel_text("empty", incoming.language)}]
-                )
-            collector = CollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(
-                        incoming.text,
-                        collector,
-                        sender,
-                        input_channel=self.name(),
-                        metadata=metadata,
-                    )
-                )
-            except CancelledError:  # Rasa cancels a turn that outlives its timeout
-                logger.error("rest: message from %s timed out", sender)
-            except Exception:
-                logger.exception("rest: message from %s failed", sender)
-            messages = list(collector.messages)
-            if incoming.truncated:
-                note = channel_text("too_long", incoming.language, n=len(incoming.text))
-                messages.insert(0, {"recipient_id": sender, "text": note})
-            if not collector.messages:
-                logger.warning("rest: no reply for %s; sending the busy message", sender)
-                messages.append(
-                    {"recipient_id": sender, "text": channel_text("busy", incoming.language)}
-                )
-            return response.json(messages)
+            return await relay(request, on_new_message, self.name())
 
         return hook

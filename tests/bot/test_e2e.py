@@ -104,21 +104,66 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+TELEGRAM_SECRET = "e2e-secret-token"
+ZALO_OA_SECRET = "e2e-oa-secret"
+
+
 @pytest.fixture(scope="module")
-def running(tmp_path_factory):
+def fakes():
+    """Local fakes of Telegram's Bot API and Zalo's OA API, on a background event loop."""
+    from tests.auxil.background import BackgroundLoop
+    from tests.auxil.fake_telegram import FakeTelegram
+    from tests.auxil.fake_zalo import FakeZalo
+
+    loop = BackgroundLoop()
+    telegram = loop.enter(FakeTelegram)
+    zalo = loop.enter(FakeZalo)
+    yield {"telegram": telegram, "zalo": zalo}
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory, fakes):
+    """``motcua run`` with every channel configured from the environment (fakes for APIs)."""
     home = tmp_path_factory.mktemp("e2e")
     rasa_port, actions_port = free_port(), free_port()
-    env = _env(home, MOTCUA_RASA_PORT=str(rasa_port), MOTCUA_ACTIONS_PORT=str(actions_port))
+    telegram, zalo = fakes["telegram"], fakes["zalo"]
+    env = _env(
+        home,
+        MOTCUA_RASA_PORT=str(rasa_port),
+        MOTCUA_ACTIONS_PORT=str(actions_port),
+        MOTCUA_TELEGRAM_TOKEN=telegram.token,
+        MOTCUA_TELEGRAM_SECRET=TELEGRAM_SECRET,
+        MOTCUA_TELEGRAM_API_URL=telegram.api_base_url,
+        MOTCUA_TELEGRAM_WEBHOOK_URL="https://bot.example.org/webhooks/telegram/webhook",
+        MOTCUA_ZALO_APP_ID=zalo.app_id,
+        MOTCUA_ZALO_APP_SECRET=zalo.app_secret,
+        MOTCUA_ZALO_OA_SECRET=ZALO_OA_SECRET,
+        MOTCUA_ZALO_ACCESS_TOKEN=zalo.access_token,
+        MOTCUA_ZALO_REFRESH_TOKEN=zalo.refresh_token,
+        MOTCUA_ZALO_API_URL=zalo.url,
+        MOTCUA_ZALO_OAUTH_URL=zalo.url,
+    )
     runner = Process([sys.executable, "-m", "bot.cli", "run"], env)
     runner.wait_for("motcua: ready.", READY_TIMEOUT_S)
     yield {
         "url": f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+        "base": f"http://127.0.0.1:{rasa_port}",
         "rasa_port": rasa_port,
         "actions_port": actions_port,
         "runner": runner,
         "home": home,
     }
     runner.stop()
+
+
+def wait_until(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
 
 
 def test_a_conversation_over_rest(running):
@@ -159,6 +204,68 @@ def test_bad_input_gets_clear_answers(running):
     assert status == 200 and texts(reply)
     status, reply = post(url, {"sender": "e2e-4", "message": "hộ chiếu " * 2000})
     assert status == 200 and "2000" in texts(reply)
+
+
+def test_channels_are_enabled_from_the_environment(running):
+    assert "channels: rest, webchat, telegram, zalo" in running["runner"].output
+
+
+def test_telegram_update_is_answered_at_the_bot_api(running, fakes):
+    telegram = fakes["telegram"]
+    update = {
+        "update_id": 900001,
+        "message": {
+            "message_id": 11,
+            "date": int(time.time()),
+            "chat": {"id": 5550001, "type": "private"},
+            "from": {"id": 5550001, "is_bot": False, "first_name": "An", "language_code": "vi"},
+            "text": "làm hộ chiếu cần giấy tờ gì",
+        },
+    }
+    url = f"{running['base']}/webhooks/telegram/webhook"
+    body = json.dumps(update).encode()
+    request = urllib.request.Request(
+        url,
+        body,
+        {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.status == 200
+    assert wait_until(
+        lambda: any("1.001456" in t for t in telegram.sent_texts())
+    ), telegram.sent_texts()
+    forged = urllib.request.Request(
+        url, body, {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": "x"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(forged, timeout=10)
+    assert info.value.code == 403
+
+
+def test_zalo_signed_message_is_answered_and_a_forged_one_is_not(running, fakes):
+    from tests.auxil.fake_zalo import signed_request
+
+    zalo = fakes["zalo"]
+    event = {
+        "event_name": "user_send_text",
+        "sender": {"id": "8427459843975934875"},
+        "recipient": {"id": "2914829419112233445"},
+        "message": {"text": "fee for a criminal record certificate", "msg_id": "e2e-msg-1"},
+        "user_id_by_app": "5522118833",
+    }
+    raw, headers = signed_request(event, zalo.app_id, ZALO_OA_SECRET)
+    url = f"{running['base']}/webhooks/zalo/webhook"
+    with urllib.request.urlopen(urllib.request.Request(url, raw, headers), timeout=10) as resp:
+        assert resp.status == 200
+    assert wait_until(lambda: any("3.000333" in t for t in zalo.texts)), zalo.texts
+    before = len(zalo.texts)
+    forged_event = {**event, "message": {"text": "làm hộ chiếu", "msg_id": "e2e-msg-2"}}
+    raw, headers = signed_request(forged_event, zalo.app_id, "not-the-secret")
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(urllib.request.Request(url, raw, headers), timeout=10)
+    assert 400 <= info.value.code < 500
+    time.sleep(3)
+    assert len(zalo.texts) == before
 
 
 def test_port_in_use_is_one_clear_line(running, tmp_path):

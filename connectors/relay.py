@@ -1,0 +1,129 @@
+"""The webhook shared by the REST channel and the web widget: check a message, hand it to Rasa.
+
+``POST {"sender", "message", "metadata"}`` in, a JSON list of bot messages out:
+
+* malformed JSON, a missing sender or a non-text message get a 400 with a clear reason;
+* an empty message gets a prompt, an oversized one is cut to 2,000 characters
+  and the citizen is told;
+* when Rasa produces no reply (the action server is down, an action failed), the
+  citizen gets a polite "try again" instead of silence.
+"""
+
+from __future__ import annotations
+
+import logging
+from asyncio import CancelledError
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.guards import channel_text, check_text, valid_sender
+
+logger = logging.getLogger(__name__)
+
+
+def bad_request(reason: str) -> HTTPResponse:
+    """Returns a 400 with ``{"error": reason}``."""
+    return response.json({"error": reason}, status=400)
+
+
+def parse_webhook_body(request: Request) -> tuple[str, str | None, dict | None] | HTTPResponse:
+    """Reads ``sender``, ``message`` and ``metadata`` from a webhook body.
+
+    Args:
+        request: The incoming POST.
+
+    Returns:
+        ``(sender, message, metadata)``, or a 400 response naming what is wrong.
+    """
+    try:
+        payload = request.json
+    except Exception:  # sanic raises InvalidUsage on a broken body
+        return bad_request('the body must be JSON: {"sender": ..., "message": ...}')
+    if not isinstance(payload, dict):
+        return bad_request("the body must be a JSON object")
+    sender = payload.get("sender")
+    if not valid_sender(sender):
+        return bad_request("'sender' must be a non-empty string of at most 128 chars")
+    message = payload.get("message")
+    if message is not None and not isinstance(message, str):
+        return bad_request("'message' must be a string")
+    metadata = payload.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return bad_request("'metadata' must be an object")
+    return sender, message, metadata
+
+
+async def collect_replies(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    channel: str,
+    sender: str,
+    message: str | None,
+    metadata: dict | None,
+) -> list[dict[str, Any]]:
+    """Hands one checked message to Rasa and returns what the citizen should see.
+
+    Args:
+        on_new_message: Rasa's handler for incoming messages.
+        channel: The input channel's name (``rest``, ``webchat``), recorded on the message.
+        sender: The conversation id.
+        message: The citizen's text (``None`` counts as empty).
+        metadata: Extra data for Rasa, passed through.
+
+    Returns:
+        The bot messages, never empty: a prompt for an empty message, a note when the text
+        was cut, and the "busy" message when Rasa said nothing.
+    """
+    incoming = check_text(message)
+    if incoming.empty:
+        return [{"recipient_id": sender, "text": channel_text("empty", incoming.language)}]
+    collector = CollectingOutputChannel()
+    try:
+        await on_new_message(
+            UserMessage(incoming.text, collector, sender, input_channel=channel, metadata=metadata)
+        )
+    except CancelledError:  # Rasa cancels a turn that outlives its timeout
+        logger.error("%s: message from %s timed out", channel, sender)
+    except Exception:
+        logger.exception("%s: message from %s failed", channel, sender)
+    messages = list(collector.messages)
+    if incoming.truncated:
+        note = channel_text("too_long", incoming.language, n=len(incoming.text))
+        messages.insert(0, {"recipient_id": sender, "text": note})
+    if not collector.messages:
+        logger.warning("%s: no reply for %s; sending the busy message", channel, sender)
+        messages.append({"recipient_id": sender, "text": channel_text("busy", incoming.language)})
+    return messages
+
+
+async def relay(
+    request: Request,
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    channel: str,
+    headers: dict[str, str] | None = None,
+) -> HTTPResponse:
+    """Answers one webhook POST: checks the body, relays it, returns the replies as JSON.
+
+    Args:
+        request: The incoming POST.
+        on_new_message: Rasa's handler for incoming messages.
+        channel: The input channel's name.
+        headers: Extra response headers (e.g. CORS), added to every answer.
+
+    Returns:
+        200 with the list of bot messages, or 400 with the reason.
+    """
+    parsed = parse_webhook_body(request)
+    if isinstance(parsed, HTTPResponse):
+        answer = parsed
+    else:
+        sender, message, metadata = parsed
+        replies = await collect_replies(on_new_message, channel, sender, message, metadata)
+        answer = response.json(replies)
+    for name, value in (headers or {}).items():
+        answer.headers[name] = value
+    return answer
