@@ -413,15 +413,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     _quiet_libraries()
-    from knowledge.catalogue import CatalogueUnavailable
-    from knowledge.dossiers import StoreUnavailable
+    from knowledge.db import StoreUnavailable
 
     try:
         return args.func(args)
     except CliError as exc:
         print(f"motcua: {exc}", file=sys.stderr)
         return 1
-    except (CatalogueUnavailable, StoreUnavailable) as exc:
+    except StoreUnavailable as exc:  # any motcua database, the catalogue included
         print(f"motcua: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

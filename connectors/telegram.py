@@ -63,7 +63,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
-from connectors.guards import channel_text, check_text
+from connectors.guards import RecentKeys, channel_text, check_text
 
 logger = logging.getLogger(__name__)
 
@@ -215,24 +215,6 @@ def make_bot(token: str, api_base_url: str = DEFAULT_API_BASE_URL, poll_timeout:
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-class Recent:
-    """A bounded set of recently seen keys (least recently seen forgotten first)."""
-
-    def __init__(self, size: int = 2048) -> None:
-        self._size = size
-        self._keys: OrderedDict[object, None] = OrderedDict()
-
-    def seen(self, key: object) -> bool:
-        """Records ``key``; tells whether it was already there."""
-        if key in self._keys:
-            self._keys.move_to_end(key)
-            return True
-        self._keys[key] = None
-        if len(self._keys) > self._size:
-            self._keys.popitem(last=False)
-        return False
 
 
 class PayloadKeys:
@@ -758,7 +740,7 @@ class TelegramInput(InputChannel):
         self._bot_ready = False
         self._bot_lock: asyncio.Lock | None = None
         self._webhook_checked = False
-        self._recent = Recent()
+        self._recent = RecentKeys(2048)
         self._tasks: set[asyncio.Task] = set()
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 

@@ -59,8 +59,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.guards import channel_text, check_text
-from knowledge.dossiers import SqlStore, StoreUnavailable
+from connectors.guards import RecentKeys, channel_text, check_text
+from knowledge.db import SqlStore, StoreUnavailable
 from knowledge.query import detect_language
 
 logger = logging.getLogger(__name__)
@@ -701,24 +701,6 @@ class OptionMemory:
         return self._options.pop(user_id, [])
 
 
-class SeenIds:
-    """A bounded set of recently seen message ids (Zalo retries deliver the same one)."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def add(self, msg_id: str) -> bool:
-        """Records ``msg_id``; returns ``False`` when it was seen already."""
-        if msg_id in self._ids:
-            self._ids.move_to_end(msg_id)
-            return False
-        self._ids[msg_id] = None
-        while len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-        return True
-
-
 class ZaloOutput(OutputChannel):
     """Sends Rasa's replies to one Zalo user.
 
@@ -852,7 +834,7 @@ class ZaloInput(InputChannel):
             self.app_id, app_secret, self.tokens, api_base_url, oauth_base_url, timeout
         )
         self.options = OptionMemory()
-        self.seen = SeenIds()
+        self.seen = RecentKeys()
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -1029,7 +1011,7 @@ class ZaloInput(InputChannel):
             if name not in TEXT_EVENTS and name not in MEDIA_EVENTS and name != "follow":
                 logger.info("zalo: unknown event %r ignored", name)
                 return response.json({"status": "ignored"})
-            if not self.seen.add(_event_key(event)):
+            if self.seen.seen(_event_key(event)):
                 logger.info("zalo: duplicate %s event dropped: %s", name, _event_key(event))
                 return response.json({"status": "duplicate"})
             message = event.get("message")

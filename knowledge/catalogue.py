@@ -14,12 +14,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
 
+from knowledge.db import SqlStore, StoreUnavailable
 from knowledge.schema import InvalidRecord, Procedure
 
 logger = logging.getLogger(__name__)
@@ -41,7 +40,7 @@ procedures_table = sa.Table(
 )
 
 
-class CatalogueUnavailable(RuntimeError):
+class CatalogueUnavailable(StoreUnavailable):
     """The catalogue database cannot be reached or read; the message says what to check."""
 
 
@@ -124,48 +123,16 @@ def enrich(official: Procedure, curated: Procedure | None) -> Procedure:
     return official
 
 
-class CatalogueStore:
+class CatalogueStore(SqlStore):
     """Procedures in a SQL database.
 
     Args:
         url: SQLAlchemy database URL (``sqlite:///var/motcua.db``, ``postgresql://...``).
     """
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(
-                parents=True, exist_ok=True
-            )
-        self._engine = sa.create_engine(url, future=True, pool_pre_ping=True)
-        self._ready = False
-
-    def _ensure_schema(self) -> None:
-        if self._ready:
-            return
-        try:
-            _metadata.create_all(self._engine)
-        except SQLAlchemyError as exc:
-            raise CatalogueUnavailable(
-                f"cannot open the catalogue database at {self._safe_url()}: "
-                f"{exc.__class__.__name__}. Check MOTCUA_DATABASE_URL and that the server runs."
-            ) from exc
-        self._ready = True
-
-    def _safe_url(self) -> str:
-        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
-
-    def _run(self, work, *, write: bool = False):
-        """Runs ``work(connection)``, turning driver errors into one clear error."""
-        self._ensure_schema()
-        try:
-            with self._engine.begin() if write else self._engine.connect() as conn:
-                return work(conn)
-        except SQLAlchemyError as exc:
-            raise CatalogueUnavailable(
-                f"catalogue database error at {self._safe_url()}: {exc.__class__.__name__}: "
-                f"{str(exc).splitlines()[0][:200]}"
-            ) from exc
+    metadata = _metadata
+    what = "catalogue"
+    error = CatalogueUnavailable
 
     def count(self) -> int:
         """Returns the number of procedures stored."""
@@ -292,10 +259,6 @@ class CatalogueStore:
     def iter_codes(self) -> Iterator[str]:
         """Yields every stored code in order."""
         yield from sorted(self.hashes())
-
-    def dispose(self) -> None:
-        """Closes the connection pool."""
-        self._engine.dispose()
 
 
 def catalogue_fingerprint(hashes: dict[str, str]) -> str:

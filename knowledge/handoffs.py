@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from knowledge.dossiers import SqlStore
+from knowledge.db import SqlStore
 
 OPEN = "open"
 CLAIMED = "claimed"

@@ -23,7 +23,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from knowledge.dossiers import SqlStore
+from knowledge.db import SqlStore
 
 DEFAULT_LIMIT = 10
 DEFAULT_WINDOW_S = 3600

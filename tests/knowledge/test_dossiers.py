@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from knowledge.db import StoreUnavailable
 from knowledge.dossiers import (
     CLOSED_STATUSES,
     CODE_PROBLEMS,
@@ -24,7 +25,6 @@ from knowledge.dossiers import (
     STATUSES,
     Dossier,
     DossierStore,
-    StoreUnavailable,
     UnknownDossier,
     add_working_days,
     code_problem,

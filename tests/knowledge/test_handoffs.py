@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from knowledge.dossiers import StoreUnavailable
+from knowledge.db import StoreUnavailable
 from knowledge.handoffs import (
     CLAIMED,
     DONE,

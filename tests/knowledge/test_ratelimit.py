@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from knowledge.dossiers import StoreUnavailable
+from knowledge.db import StoreUnavailable
 from knowledge.ratelimit import (
     PRUNE_EVERY,
     Decision,
