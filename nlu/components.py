@@ -1,0 +1,180 @@
+"""Custom Rasa 3.6 NLU components.
+
+``LanguageDetector`` tags a message with a ``language`` entity (``vi`` or ``en``)
+when the language is certain, so the ``language`` slot (mapped ``from_entity``)
+follows the citizen. Short or neutral messages ("ok", "1", "👍", button payloads)
+get no entity and the slot keeps its value.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from knowledge.query import ENGLISH_STOPWORDS, VIETNAMESE_STOPWORDS, detect_language
+from knowledge.text import fold, has_diacritics
+from knowledge.vocabulary import english_glossary
+
+LANGUAGE_ENTITY = "language"
+EXTRACTOR_NAME = "LanguageDetector"
+MIN_SURE_WORDS = 2
+"""How many telltale words a message without diacritics needs before its language is sure."""
+MIN_ENGLISH_WITH_ACCENTS = 3
+"""How many English words a message with a few accented words needs to count as English."""
+
+_EXTRA_VIETNAMESE = """chào cảm vâng thôi nhé nha ơi ừ ừm nhỉ thế nào sao vậy đây kia giúp
+    với chứ chả giùm dùm hem hông khum bn mn ak nộp đâu khi hạn chót tiếng việt đăng ký
+    kết hôn cấp lại đổi tách nhập hộ khẩu chiếu căn cước sinh tử xe đất nhà bằng lái thuế
+    kinh doanh công ty bảo hiểm chứng thực bản sao trả kết quả mấy lâu tuần tháng""".split()
+_EXTRA_ENGLISH = """hello hi hey thanks thank bye goodbye speak english vietnamese sorry yes yeah
+    okay talk human person staff agent officer cost costs fee fees apply online""".split()
+_NOT_VIETNAMESE = frozenset({"oke", "thank", "thanks", "the", "a", "ah", "k", "j"})
+
+
+@lru_cache(maxsize=1)
+def _telltale_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Returns the folded English and Vietnamese telltale words (built on first use).
+
+    English: function words, a few chat words and the glossary's one-word terms.
+    Vietnamese: particles, pronouns, question words and common syllables of the domain,
+    less those that are also English words ("do", "to", "me").
+    """
+    glossary = english_glossary()
+    english = {*ENGLISH_STOPWORDS, *_EXTRA_ENGLISH}
+    vietnamese = {
+        w
+        for w in (fold(x) for x in (*VIETNAMESE_STOPWORDS, *_EXTRA_VIETNAMESE))
+        if len(w) > 1 and w not in english and w not in glossary and w not in _NOT_VIETNAMESE
+    }
+    return frozenset(english), frozenset(vietnamese)
+
+
+def _is_english(word: str, english: frozenset[str], vietnamese: frozenset[str]) -> bool:
+    return word not in vietnamese and (word in english or word in english_glossary())
+
+
+def _language_with_diacritics(text: str) -> str:
+    """Vietnamese, unless a few accented foreign words sit in a clearly English message.
+
+    "I'm French and want to marry my Vietnamese fiancée" is English: only words without
+    diacritics can count as English, and they must outnumber the accented ones 3 to 1.
+    """
+    en_words, vi_words = _telltale_words()
+    accented = 0
+    english = 0
+    for token in text.split():
+        if has_diacritics(token):
+            accented += 1
+        else:
+            english += sum(1 for w in fold(token).split() if _is_english(w, en_words, vi_words))
+    return "en" if english >= MIN_ENGLISH_WITH_ACCENTS and english >= 3 * accented else "vi"
+
+
+def sure_language(text: str | None) -> str | None:
+    """Tells the language of a message, but only when it is certain.
+
+    Vietnamese diacritics make a message Vietnamese (unless the accents sit in a few
+    foreign words of a clearly English message). Without them, a language is
+    accepted only when at least :data:`MIN_SURE_WORDS` words are telltale
+    words of it, they outnumber the other language's, and either
+    :func:`knowledge.query.detect_language` agrees or they make up half the message.
+
+    Args:
+        text: The user's message.
+
+    Returns:
+        ``"vi"``, ``"en"`` or ``None`` when the message does not say (e.g. "ok",
+        "1", an emoji or a ``/intent`` payload).
+    """
+    text = (text or "").strip()
+    if not text or text.startswith("/"):
+        return None
+    if has_diacritics(text):
+        return _language_with_diacritics(text)
+    # Codes and numbers say nothing about the language (and would dilute the shares).
+    words = [w for w in fold(text).split() if not any(ch.isdigit() for ch in w)]
+    if not words:
+        return None
+    en_words, vi_words = _telltale_words()
+    english = sum(1 for w in words if _is_english(w, en_words, vi_words))
+    vietnamese = sum(1 for w in words if w in vi_words)
+    language = detect_language(" ".join(words))
+    for candidate, mine, theirs in (("en", english, vietnamese), ("vi", vietnamese, english)):
+        if (
+            mine >= MIN_SURE_WORDS
+            and mine > theirs
+            and (language == candidate or 2 * mine >= len(words))
+        ):
+            return candidate
+    return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class LanguageDetector(GraphComponent):
+    """Adds a ``language`` entity to messages whose language is certain."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LanguageDetector:
+        """Creates the component (it has no state and nothing to train).
+
+        Args:
+            config: The component's configuration (unused).
+            model_storage: Rasa's model storage (unused).
+            resource: The component's resource (unused).
+            execution_context: The graph's execution context (unused).
+
+        Returns:
+            A new detector.
+        """
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Tags each message whose language is certain.
+
+        Args:
+            messages: Parsed user messages.
+
+        Returns:
+            The same messages, with a ``language`` entity added where certain.
+        """
+        for message in messages:
+            text = message.get(TEXT) or ""
+            language = sure_language(text)
+            if language is None:
+                continue
+            entity = {
+                "entity": LANGUAGE_ENTITY,
+                "value": language,
+                "start": 0,
+                "end": len(text),
+                "extractor": EXTRACTOR_NAME,
+                "confidence": 1.0,
+            }
+            entities = [e for e in message.get(ENTITIES, []) if e.get("entity") != LANGUAGE_ENTITY]
+            message.set(ENTITIES, [*entities, entity], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Leaves training data as it is (language entities are never annotated).
+
+        Args:
+            training_data: The NLU training data.
+
+        Returns:
+            The training data unchanged.
+        """
+        return training_data

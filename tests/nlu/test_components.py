@@ -1,0 +1,159 @@
+"""Tests for nlu.components (sure-language rule, LanguageDetector) and nlu/regexes.yml."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.components import LanguageDetector, sure_language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cho em hỏi làm hộ chiếu cần gì ạ",
+        "Đăng ký kết hôn",
+        "còn lệ phí?",
+        "lam ho chieu can giay to gi",
+        "het bao nhieu tien",
+        "nop o dau",
+        "lam online dc ko",
+        "thu tuc tach ho",
+        "tieng viet",
+        "tờ đó",
+        "làm giấy tờ cho mẹ",
+        "cho em hỏi làm passport ở đâu",
+    ],
+)
+def test_sure_vietnamese(text: str) -> None:
+    assert sure_language(text) == "vi"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what documents do I need for a passport",
+        "how much is it?",
+        "and online?",
+        "English please",
+        "speak English please",
+        "thanks a lot",
+        "I just got my work permit",
+        "can you check the status of application 000.00.20.H26-251104-0215",
+        "I want to register my marriage with my fiancée in Hanoi, where do we apply",
+    ],
+)
+def test_sure_english(text: str) -> None:
+    assert sure_language(text) == "en"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "ok",
+        "1",
+        "👍",
+        "hi",
+        "visa",
+        "cam on",
+        "/greet",
+        '/change_language{"language":"en"}',
+    ],
+)
+def test_not_sure(text: str) -> None:
+    assert sure_language(text) is None
+
+
+def _detector() -> LanguageDetector:
+    return LanguageDetector.create({}, None, None, None)  # type: ignore[arg-type]
+
+
+def _language_entities(message: Message) -> list[dict]:
+    return [e for e in message.get(ENTITIES, []) if e["entity"] == "language"]
+
+
+def test_process_adds_language_entity() -> None:
+    text = "how long does it take"
+    [message] = _detector().process([Message(data={TEXT: text})])
+    assert _language_entities(message) == [
+        {
+            "entity": "language",
+            "value": "en",
+            "start": 0,
+            "end": len(text),
+            "extractor": "LanguageDetector",
+            "confidence": 1.0,
+        }
+    ]
+
+
+def test_process_keeps_other_entities_and_skips_unsure() -> None:
+    code = {"entity": "dossier_code", "value": "000.00.20.H26-251103-0042", "start": 6, "end": 31}
+    sure = Message(data={TEXT: "hồ sơ 000.00.20.H26-251103-0042 đến đâu rồi", ENTITIES: [code]})
+    unsure = Message(data={TEXT: "2"})
+    out = _detector().process([sure, unsure])
+    assert out[0].get(ENTITIES)[0] == code
+    assert [e["value"] for e in _language_entities(out[0])] == ["vi"]
+    assert _language_entities(out[1]) == []
+
+
+def test_process_replaces_a_previous_language_entity() -> None:
+    old = {"entity": "language", "value": "en", "start": 0, "end": 3}
+    [message] = _detector().process([Message(data={TEXT: "nói tiếng Việt đi", ENTITIES: [old]})])
+    assert [e["value"] for e in _language_entities(message)] == ["vi"]
+
+
+def test_process_training_data_is_a_no_op() -> None:
+    data = TrainingData([Message(data={TEXT: "xin chào", "intent": "greet"})])
+    assert _detector().process_training_data(data) is data
+
+
+# The regexes of nlu/regexes.yml, compiled as RegexEntityExtractor does (case-insensitive).
+
+
+def _regex(name: str) -> re.Pattern[str]:
+    data = yaml.safe_load((Path(__file__).resolve().parents[2] / "nlu" / "regexes.yml").read_text())
+    [item] = [x for x in data["nlu"] if x.get("regex") == name]
+    return re.compile(item["examples"].strip()[2:], re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("hồ sơ 000.00.20.H26-251103-0042 đến đâu rồi", "000.00.20.H26-251103-0042"),
+        ("ho so 000.00.20.h26 251103 0042 xong chua", "000.00.20.h26 251103 0042"),
+        ("tra cuu 0000020H262511030042", "0000020H262511030042"),
+        ("ma H26.22-251101-0311 sao roi", "H26.22-251101-0311"),
+        ("status of 000.00.20.H26.251103.0042?", "000.00.20.H26.251103.0042"),
+    ],
+)
+def test_dossier_code_regex_accepts_common_variants(text: str, code: str) -> None:
+    match = _regex("dossier_code").search(text)
+    assert match is not None and match.group(0) == code
+
+
+@pytest.mark.parametrize("text", ["0123456789", "H26-251103-0042", "call 0912345678"])
+def test_dossier_code_regex_rejects_garbage(text: str) -> None:
+    assert _regex("dossier_code").search(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, digit",
+    [("2", "2"), ("số 3", "3"), ("so 1 a", "1"), ("option 2", "2"), ("chọn cái thứ 3 nhé", "3")],
+)
+def test_option_regex_matches_only_the_digit(text: str, digit: str) -> None:
+    match = _regex("option").search(text)
+    assert match is not None and match.group(0) == digit
+
+
+@pytest.mark.parametrize("text", ["12", "con toi 6 tuoi thi sao", "thứ 2 có làm việc không"])
+def test_option_regex_ignores_numbers_inside_questions(text: str) -> None:
+    assert _regex("option").search(text) is None
