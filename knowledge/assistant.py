@@ -32,11 +32,14 @@ INTENT_ASPECTS = {
 
 MAX_CANDIDATES = 3
 
+NEW_TOPIC_COVERAGE = 0.75
+"""Share of a follow-up's topic words a candidate must explain for it to count as a new topic."""
+
 ASPECT_WORDS = frozenset(
     fold(w)
     for w in """online onl trực tuyến qua mạng mạng vneid app ứng dụng dịch vụ công cổng
     lệ phí phí tiền giá bao nhiêu đồng fee fees cost costs price charge much pay free miễn
-    thời gian thời hạn bao lâu mấy ngày ngày lâu nhanh time long days quickly soon
+    thời gian thời hạn giải quyết bao lâu mấy ngày ngày lâu nhanh time long days quickly soon
     giấy tờ hồ sơ cần gì mang chuẩn bị documents document papers paperwork bring prepare need
     nộp ở đâu chỗ nào nơi đâu where submit apply office nộp trực tiếp bưu điện bưu chính post
     điều kiện ai được đối tượng eligible eligibility qualify who can conditions requirements
@@ -109,9 +112,24 @@ class Assistant:
         self.search = search
 
     def topic_words(self, result: SearchResult) -> list[str]:
-        """Returns the question's words that may name a procedure (not aspect words)."""
+        """Returns the question's words that may name a procedure (not aspect words).
+
+        Words inside a citizen-vocabulary phrase that names a thing count even when they
+        look like particles once folded ("sổ đỏ" folds to "so do": "sơ" and "đó" too).
+        """
         query = result.query
-        return [query.words[i] for i in query.content if query.words[i] not in ASPECT_WORDS]
+        in_phrase = {
+            i
+            for e in query.expansions
+            if any(t not in ASPECT_WORDS and t not in query.stop for t in e.tokens)
+            for i in range(e.start, e.end)
+        }
+        content = set(query.content)
+        return [
+            w
+            for i, w in enumerate(query.words)
+            if i in in_phrase or (i in content and w not in ASPECT_WORDS)
+        ]
 
     def ask(self, text: str, aspect: str, language: str, current_code: str | None = None) -> Reply:
         """Answers a question about a procedure.
@@ -134,8 +152,12 @@ class Assistant:
         if result.confident and result.top is not None:
             return self._answer(result.top.code, aspect, language, current_code)
         if current is not None:
+            # Unsure: a message whose topic words a candidate fully accounts for ("đăng ký
+            # xe" while discussing ID cards) names a new topic; anything else ("con tôi 6
+            # tuổi thì sao") is a detail of the current one.
             top_codes = [h.code for h in result.hits[:MAX_CANDIDATES]]
-            if current.code in top_codes or len(topic) <= 3:
+            new_topic = result.top is not None and result.top.coverage >= NEW_TOPIC_COVERAGE
+            if current.code in top_codes or not new_topic:
                 return self._answer(current.code, aspect, language)
         if not result.hits:
             if current is not None:
@@ -165,9 +187,14 @@ class Assistant:
         buttons = []
         for n, hit in enumerate(hits, 1):
             procedure = self.search.get(hit.code)
-            label = title(procedure, lang)
-            lines.append(f"{n}. {label}")
-            buttons.append({"title": f"{n}. {_short(label)}", "payload": choose_payload(hit.code)})
+            lines.append(f"{n}. {title(procedure, lang)}")
+            name = procedure.name_en if lang == "en" and procedure.name_en else procedure.name
+            buttons.append(
+                {
+                    "title": f"{n}. {_short(name)} ({procedure.code})",
+                    "payload": choose_payload(hit.code),
+                }
+            )
         return Reply(
             "choose",
             "\n".join(lines),
@@ -181,5 +208,5 @@ def _lang(language: str) -> str:
     return "en" if language == "en" else "vi"
 
 
-def _short(label: str, limit: int = 60) -> str:
+def _short(label: str, limit: int = 48) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"

@@ -268,6 +268,33 @@ def test_zalo_signed_message_is_answered_and_a_forged_one_is_not(running, fakes)
     assert len(zalo.texts) == before
 
 
+async def test_widget_against_the_real_assistant(running):
+    """The demo page, a question, a quick reply, a reload: in Chromium, end to end."""
+    from tests.web.test_widget import ask, bot_texts, browser_context, screenshot_path
+
+    async with browser_context(viewport={"width": 1280, "height": 800}) as context:
+        page = await context.new_page()
+        await page.goto(f"{running['base']}/webhooks/webchat/demo")
+        await page.click(".mcw-launcher")
+        await ask(page, "làm lại căn cước bị mất cần gì")
+        await page.locator(".mcw-msg-bot", has_text="1.014064").wait_for(timeout=30_000)
+        await ask(page, "đăng ký xe")
+        choice = page.locator(".mcw-choice").first
+        await choice.wait_for(timeout=30_000)
+        code = (await choice.inner_text()).rsplit("(", 1)[-1].rstrip(")")
+        answers = await page.locator(".mcw-msg-bot").count()
+        await choice.click()
+        answer = page.locator(".mcw-msg-bot").nth(answers)
+        await answer.wait_for(timeout=30_000)
+        assert "Thủ tục:" in await answer.inner_text()
+        assert code in await answer.inner_text()
+        await page.screenshot(path=screenshot_path("widget-real-assistant.png"))
+        before = await bot_texts(page)
+        await page.reload()
+        await page.locator(".mcw-msg-bot").last.wait_for()
+        assert await bot_texts(page) == before
+
+
 def test_port_in_use_is_one_clear_line(running, tmp_path):
     env = _env(tmp_path, MOTCUA_RASA_PORT=str(running["rasa_port"]))
     result = subprocess.run(

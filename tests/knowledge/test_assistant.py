@@ -22,6 +22,13 @@ def test_follow_ups_stay_on_the_current_procedure(assistant, follow_up):
     assert not reply.switched
 
 
+def test_an_unsure_new_topic_offers_choices_but_a_detail_stays(assistant):
+    reply = assistant.ask("đăng ký", "overview", "vi", current_code="1.000003")
+    assert reply.kind == "choose"
+    detail = assistant.ask("con tôi 6 tuổi thì sao", "documents", "vi", current_code="1.000003")
+    assert detail.kind == "answer" and detail.procedure_code == "1.000003"
+
+
 def test_a_new_topic_switches(assistant):
     reply = assistant.ask("còn đăng ký kết hôn thì sao", "overview", "vi", current_code="1.000003")
     assert reply.procedure_code == "1.000002" and reply.switched
@@ -45,3 +52,39 @@ def test_choose_answers_the_pending_aspect(assistant):
 def test_nothing_found(assistant):
     reply = assistant.ask("xyzzy plugh", "overview", "en")
     assert reply.kind == "not_found" and "could not find" in reply.text
+
+
+@pytest.fixture(scope="module")
+def sample_assistant():
+    from knowledge.catalogue import load_sample_catalogue
+
+    return Assistant(ProcedureSearch(load_sample_catalogue()))
+
+
+@pytest.mark.parametrize(
+    ("text", "current"),
+    [
+        ("thế có mất tiền không", "1.001193"),  # "mất" is "costs" here, not "lost"
+        ("thế mất bao lâu", "1.001193"),
+        ("con toi 6 tuoi thi sao", "1.001456"),
+        ("nộp từ đầu tháng mà giờ chưa xong, quá hạn rồi thì làm sao", "3.000333"),
+        ("how much is it?", "1.003460"),
+    ],
+)
+def test_details_and_aspect_questions_keep_the_procedure(sample_assistant, text, current):
+    reply = sample_assistant.ask(text, "fee", "vi", current_code=current)
+    assert (reply.kind, reply.procedure_code) == ("answer", current)
+
+
+@pytest.mark.parametrize(
+    ("text", "current"),
+    [
+        ("thế còn sổ đỏ", "1.014064"),
+        ("đăng ký xe", "1.014064"),
+        ("còn làm lại căn cước", "1.001456"),
+    ],
+)
+def test_a_named_new_topic_leaves_the_current_procedure(sample_assistant, text, current):
+    reply = sample_assistant.ask(text, "documents", "vi", current_code=current)
+    assert reply.procedure_code != current
+    assert reply.kind in ("answer", "choose")
