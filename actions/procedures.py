@@ -49,11 +49,17 @@ class ActionAnswerProcedure(Action):
         text = last_text(tracker)
         language = reply_language(tracker)
         aspect = INTENT_ASPECTS.get(latest_intent(tracker), "overview")
+        pending = tracker.get_slot("pending_text") if tracker.get_slot("candidates") else None
+        if pending:
+            # Choices were offered and the citizen answers with words ("căn cước ạ"): read
+            # them together with the question they clarify, and keep its aspect.
+            text = f"{pending} {text}"
+            if aspect == "overview":
+                aspect = tracker.get_slot("aspect") or aspect
         assistant = get_runtime().assistant
         reply = assistant.ask(text, aspect, language, tracker.get_slot("procedure_code"))
         events = _send(dispatcher, reply)
-        if reply.kind == "choose":
-            events.append(SlotSet("pending_text", text))
+        events.append(SlotSet("pending_text", text if reply.kind == "choose" else None))
         return [SlotSet("language", language), *events]
 
 

@@ -45,6 +45,15 @@ async def test_vague_question_offers_three_buttons_and_keeps_the_question():
     assert "procedure_code" not in slots
 
 
+async def test_words_that_clarify_offered_choices_answer_the_original_question():
+    messages, slots = await run_action(
+        ActionAnswerProcedure(), "clarifies_offered_choices_in_words"
+    )
+    assert slots["procedure_code"] == "1.014064"
+    assert slots["aspect"] == "steps" and slots["pending_text"] is None
+    assert "Trình tự thực hiện" in messages[0]["text"]
+
+
 async def test_option_number_picks_the_candidate_and_answers_the_pending_aspect():
     messages, slots = await run_action(ActionChooseProcedure(), "candidates_offered_option_2")
     assert slots["procedure_code"] == "1.000894" and slots["candidates"] is None
