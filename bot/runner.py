@@ -276,13 +276,83 @@ def write_credentials(path: Path, env: dict[str, str]) -> list[str]:
     return [c.rsplit(".", 1)[-1].removesuffix("Input").lower() for c in credentials]
 
 
-def write_endpoints(path: Path, action_url: str) -> None:
-    """Writes this run's ``endpoints.yml``: the project's, pointing at our action server."""
+def store_endpoints(env: dict[str, str]) -> dict[str, dict]:
+    """Returns Rasa's tracker store, lock store and event broker sections from URLs.
+
+    Embedded defaults need none of them (in-memory trackers and locks, no broker); a
+    cluster sets:
+
+    * ``MOTCUA_TRACKER_STORE_URL`` — ``postgresql://user:pass@host:5432/db`` (SQL tracker
+      store, shared by every Rasa server);
+    * ``MOTCUA_LOCK_STORE_URL`` — ``redis://:pass@host:6379/1`` (one conversation is
+      processed by one server at a time);
+    * ``MOTCUA_EVENT_BROKER_URL`` — ``amqp://user:pass@host:5672/`` (conversation events
+      to RabbitMQ, queue ``MOTCUA_EVENT_QUEUE``, default ``motcua_events``).
+
+    Raises:
+        ValueError: For a URL of the wrong scheme.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    sections: dict[str, dict] = {}
+    tracker = env.get("MOTCUA_TRACKER_STORE_URL")
+    if tracker:
+        url = urlsplit(tracker)
+        if not url.scheme.startswith("postgresql"):
+            raise ValueError("MOTCUA_TRACKER_STORE_URL must be a postgresql:// URL")
+        sections["tracker_store"] = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": url.hostname or "localhost",
+            "port": url.port or 5432,
+            "db": url.path.lstrip("/") or "motcua",
+            "username": unquote(url.username or ""),
+            "password": unquote(url.password or ""),
+        }
+    lock = env.get("MOTCUA_LOCK_STORE_URL")
+    if lock:
+        url = urlsplit(lock)
+        if url.scheme != "redis":
+            raise ValueError("MOTCUA_LOCK_STORE_URL must be a redis:// URL")
+        sections["lock_store"] = {
+            "type": "redis",
+            "url": url.hostname or "localhost",
+            "port": url.port or 6379,
+            "db": int(url.path.lstrip("/") or 0),
+            "password": unquote(url.password or "") or None,
+            "key_prefix": "motcua",
+        }
+    broker = env.get("MOTCUA_EVENT_BROKER_URL")
+    if broker:
+        url = urlsplit(broker)
+        if url.scheme not in ("amqp", "amqps"):
+            raise ValueError("MOTCUA_EVENT_BROKER_URL must be an amqp:// URL")
+        sections["event_broker"] = {
+            "type": "pika",
+            "url": url.hostname or "localhost",
+            "port": url.port or 5672,
+            "username": unquote(url.username or "guest"),
+            "password": unquote(url.password or "guest"),
+            "queues": [env.get("MOTCUA_EVENT_QUEUE") or "motcua_events"],
+        }
+    return sections
+
+
+def write_endpoints(path: Path, action_url: str, env: dict[str, str] | None = None) -> None:
+    """Writes this run's ``endpoints.yml``: the project's, our action server, the stores.
+
+    Args:
+        path: Where to write.
+        action_url: The action server's webhook.
+        env: Environment with the optional store URLs (see :func:`store_endpoints`).
+    """
     import yaml
 
     endpoints = yaml.safe_load(ENDPOINTS.read_text("utf-8")) or {}
     endpoints["action_endpoint"] = {**(endpoints.get("action_endpoint") or {}), "url": action_url}
+    endpoints.update(store_endpoints(env or {}))
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
     path.write_text(
         "# Written by `motcua run` from bot/endpoints.yml; edits are overwritten.\n"
         + yaml.safe_dump(endpoints, sort_keys=False),
@@ -320,6 +390,10 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
                 f"port {port} for the {name} server is already in use; stop what runs there "
                 f"or set MOTCUA_{'RASA' if name == 'Rasa' else 'ACTIONS'}_PORT"
             )
+    try:
+        store_endpoints(dict(os.environ))  # check the cluster settings before any work
+    except ValueError as exc:
+        raise RunError(str(exc)) from exc
     prepare(log)
     model = train(settings.models_dir, force=force_train, log=log)
     if train_only:
@@ -328,7 +402,7 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
     env = _env()
     home = get_settings().home
     endpoints = home / "endpoints.yml"
-    write_endpoints(endpoints, f"http://127.0.0.1:{settings.actions_port}/webhook")
+    write_endpoints(endpoints, f"http://127.0.0.1:{settings.actions_port}/webhook", env)
     credentials = home / "credentials.yml"
     channels = write_credentials(credentials, env)
     servers = Servers(settings)
