@@ -111,11 +111,12 @@ class Assistant:
     def __init__(self, search: ProcedureSearch) -> None:
         self.search = search
 
-    def topic_words(self, result: SearchResult) -> list[str]:
-        """Returns the question's words that may name a procedure (not aspect words).
+    def topic_indices(self, result: SearchResult) -> list[int]:
+        """Returns the positions of the question's words that may name a procedure.
 
-        Words inside a citizen-vocabulary phrase that names a thing count even when they
-        look like particles once folded ("sổ đỏ" folds to "so do": "sơ" and "đó" too).
+        Aspect words ("lệ phí", "bao lâu", "online") are left out. Words inside a
+        citizen-vocabulary phrase that names a thing count even when they look like
+        particles once folded ("sổ đỏ" folds to "so do": "sơ" and "đó" too).
         """
         query = result.query
         in_phrase = {
@@ -126,10 +127,14 @@ class Assistant:
         }
         content = set(query.content)
         return [
-            w
+            i
             for i, w in enumerate(query.words)
             if i in in_phrase or (i in content and w not in ASPECT_WORDS)
         ]
+
+    def topic_words(self, result: SearchResult) -> list[str]:
+        """Returns the question's words that may name a procedure (see :meth:`topic_indices`)."""
+        return [result.query.words[i] for i in self.topic_indices(result)]
 
     def ask(self, text: str, aspect: str, language: str, current_code: str | None = None) -> Reply:
         """Answers a question about a procedure.
@@ -146,7 +151,8 @@ class Assistant:
         aspect = aspect if aspect in ASPECTS else "overview"
         current = self.search.get(current_code) if current_code else None
         result = self.search.search(text, k=5)
-        topic = self.topic_words(result)
+        indices = self.topic_indices(result)
+        topic = [result.query.words[i] for i in indices]
         if current is not None and len(topic) <= 1:
             return self._answer(current.code, aspect, language)
         if result.confident and result.top is not None:
@@ -156,7 +162,11 @@ class Assistant:
             # xe" while discussing ID cards) names a new topic; anything else ("con tôi 6
             # tuổi thì sao") is a detail of the current one.
             top_codes = [h.code for h in result.hits[:MAX_CANDIDATES]]
-            new_topic = result.top is not None and result.top.coverage >= NEW_TOPIC_COVERAGE
+            new_topic = (
+                result.top is not None
+                and result.query.coverage(self.search.words_of(result.top.code), indices)
+                >= NEW_TOPIC_COVERAGE
+            )
             if current.code in top_codes or not new_topic:
                 return self._answer(current.code, aspect, language)
         if not result.hits:

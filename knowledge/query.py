@@ -105,10 +105,24 @@ class AnalysedQuery:
 
     @property
     def content(self) -> list[int]:
-        """Indices of the words that carry the topic (not particles or question words)."""
-        return [i for i, w in enumerate(self.words) if w not in self.stop and len(w) > 1]
+        """Indices of the words that carry the topic (not particles or question words).
 
-    def coverage(self, vocabulary: set[str]) -> float:
+        Words inside a vocabulary phrase count even when they fold to a particle:
+        "bị mất sổ đỏ" folds to "bi mat so do", every word of which is also a particle.
+        """
+        phrases = {
+            i
+            for e in self.expansions
+            if any(t not in self.stop for t in e.tokens)
+            for i in range(e.start, e.end)
+        }
+        return [
+            i
+            for i, w in enumerate(self.words)
+            if (w not in self.stop and len(w) > 1) or i in phrases
+        ]
+
+    def coverage(self, vocabulary: set[str], indices: list[int] | None = None) -> float:
         """Tells how much of the question's topic a document's words account for.
 
         A content word counts as covered when the document has it, or when an
@@ -116,11 +130,12 @@ class AnalysedQuery:
 
         Args:
             vocabulary: The folded words of a document.
+            indices: The words to account for (default: :attr:`content`).
 
         Returns:
-            The covered share of content words, 0–1 (0 when there are none).
+            The covered share of those words, 0–1 (0 when there are none).
         """
-        content = self.content
+        content = self.content if indices is None else indices
         if not content:
             return 0.0
         explained: set[int] = set()

@@ -261,6 +261,10 @@ class ProcedureSearch:
         """Returns the procedure with ``code`` from the searched catalogue."""
         return self._procedures.get(code)
 
+    def words_of(self, code: str) -> set[str]:
+        """Returns the folded words of a procedure's name, aliases and field."""
+        return self._doc_words.get(code, set())
+
     def _add_terms(self, procedure: Procedure) -> None:
         self._procedures[procedure.code] = procedure
         texts = field_texts(procedure)

@@ -88,3 +88,11 @@ def test_a_named_new_topic_leaves_the_current_procedure(sample_assistant, text, 
     reply = sample_assistant.ask(text, "documents", "vi", current_code=current)
     assert reply.procedure_code != current
     assert reply.kind in ("answer", "choose")
+
+
+def test_a_question_made_of_folded_particles_still_finds_its_procedure(sample_assistant):
+    # "bị mất sổ đỏ" folds to "bi mat so do": every word is also a particle.
+    reply = sample_assistant.ask("nhà em bị mất sổ đỏ, giờ làm sao", "steps", "vi")
+    assert (reply.kind, reply.procedure_code) == ("answer", "1.012786")
+    follow_up = sample_assistant.ask("bao lâu thì có", "time", "vi", current_code="1.012786")
+    assert follow_up.procedure_code == "1.012786"
