@@ -57,7 +57,8 @@ class ActionAnswerProcedure(Action):
             if aspect == "overview":
                 aspect = tracker.get_slot("aspect") or aspect
         assistant = get_runtime().assistant
-        reply = assistant.ask(text, aspect, language, tracker.get_slot("procedure_code"))
+        offered = tracker.get_slot("candidates") or None
+        reply = assistant.ask(text, aspect, language, tracker.get_slot("procedure_code"), offered)
         events = _send(dispatcher, reply)
         events.append(SlotSet("pending_text", text if reply.kind == "choose" else None))
         return [SlotSet("language", language), *events]

@@ -82,6 +82,7 @@ _TEXTS = {
             'ví dụ: "làm lại căn cước bị mất cần gì" hoặc "đăng ký khai sinh mất bao lâu".'
         ),
         "unknown_code": "Dạ, em không tìm thấy thủ tục mã {code}.",
+        "others": "Nếu anh/chị hỏi thủ tục khác, chọn:",
     },
     "en": {
         "choose": (
@@ -92,6 +93,7 @@ _TEXTS = {
             'e.g. "replace a lost ID card" or "how long does birth registration take"?'
         ),
         "unknown_code": "Sorry, I cannot find a procedure with code {code}.",
+        "others": "If you meant another procedure, pick one:",
     },
 }
 
@@ -123,6 +125,7 @@ class Assistant:
             i
             for e in query.expansions
             if any(t not in ASPECT_WORDS and t not in query.stop for t in e.tokens)
+            and any(w not in ASPECT_WORDS for w in query.words[e.start : e.end])
             for i in range(e.start, e.end)
         }
         content = set(query.content)
@@ -136,7 +139,14 @@ class Assistant:
         """Returns the question's words that may name a procedure (see :meth:`topic_indices`)."""
         return [result.query.words[i] for i in self.topic_indices(result)]
 
-    def ask(self, text: str, aspect: str, language: str, current_code: str | None = None) -> Reply:
+    def ask(
+        self,
+        text: str,
+        aspect: str,
+        language: str,
+        current_code: str | None = None,
+        offered: list[str] | None = None,
+    ) -> Reply:
         """Answers a question about a procedure.
 
         Args:
@@ -144,10 +154,24 @@ class Assistant:
             aspect: One of :data:`knowledge.answers.ASPECTS`.
             language: ``"vi"`` or ``"en"`` (the reply language).
             current_code: The procedure under discussion, if any.
+            offered: Candidates offered on the previous turn and not picked. When the
+                same first candidate would be offered again, it is answered instead, with
+                the others as buttons: asking the same choice twice helps nobody.
 
         Returns:
             An answer, candidates to choose from, or a not-found reply.
         """
+        reply = self._ask(text, aspect, language, current_code)
+        if reply.kind == "choose" and offered and reply.candidates[0] == offered[0]:
+            answer = self._answer(reply.candidates[0], reply.aspect, language)
+            others = reply.buttons[1:]
+            note = _TEXTS[_lang(language)]["others"]
+            answer.text += "\n" + note + "\n" + "\n".join(b["title"] for b in others)
+            answer.buttons = others
+            return answer
+        return reply
+
+    def _ask(self, text: str, aspect: str, language: str, current_code: str | None) -> Reply:
         aspect = aspect if aspect in ASPECTS else "overview"
         current = self.search.get(current_code) if current_code else None
         result = self.search.search(text, k=5)

@@ -96,3 +96,16 @@ def test_a_question_made_of_folded_particles_still_finds_its_procedure(sample_as
     assert (reply.kind, reply.procedure_code) == ("answer", "1.012786")
     follow_up = sample_assistant.ask("bao lâu thì có", "time", "vi", current_code="1.012786")
     assert follow_up.procedure_code == "1.012786"
+
+
+def test_the_same_choice_is_not_offered_twice(assistant):
+    first = assistant.ask("đăng ký", "documents", "vi")
+    again = assistant.ask("đăng ký", "fee", "vi", offered=first.candidates)
+    assert again.kind == "answer" and again.procedure_code == first.candidates[0]
+    assert [b["payload"] for b in again.buttons] == [b["payload"] for b in first.buttons[1:]]
+    assert "chọn" in again.text
+
+
+def test_a_channel_question_is_not_a_new_topic(sample_assistant):
+    reply = sample_assistant.ask("làm trên VNeID được không", "online", "vi", "1.014064")
+    assert reply.procedure_code == "1.014064"
