@@ -40,8 +40,10 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     for noisy in ("sentence_transformers", "faiss", "httpx", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("transformers").setLevel(logging.ERROR)  # a load report per start
 
 
 def _open_search(args: argparse.Namespace, *, progress: bool = False):

@@ -93,7 +93,9 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
 
+            transformers_logging.disable_progress_bar()  # one bar per start is noise
             torch.set_num_threads(self._threads)
             path = resolve_model(self.name)
             logger.info("loading embedding model %s from %s", self.name, path)
