@@ -275,6 +275,7 @@ class ProcedureSearch:
 
     def _rebuild_lexical(self) -> None:
         self._codes = list(self._procedures)
+        self._position = {code: row for row, code in enumerate(self._codes)}
         self._bm25 = {f: BM25([self._doc_terms[c][f] for c in self._codes]) for f in FIELDS}
         self._prior = np.array(
             [self._prior_of(self._procedures[c]) for c in self._codes], dtype=np.float32
@@ -338,11 +339,11 @@ class ProcedureSearch:
             return None
         vector = self.embedder.encode([query.text])
         (ranked,) = self.dense_index.search(vector, len(self.dense_index))
-        position = {c: i for i, c in enumerate(self._codes)}
         scores = np.zeros(len(self._codes), dtype=np.float32)
         for code, score in ranked:
-            if code in position:
-                scores[position[code]] = score
+            row = self._position.get(code)
+            if row is not None:
+                scores[row] = score
         return scores
 
     def search(self, text: str, k: int = 5) -> SearchResult:
