@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from knowledge.assistant import Assistant
-from knowledge.service import open_search
+from knowledge.service import LiveSearch, open_search
 from knowledge.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -30,11 +30,16 @@ class Runtime:
     settings: Settings
 
     @cached_property
-    def assistant(self) -> Assistant:
-        """The procedure assistant over the catalogue search."""
+    def live(self) -> LiveSearch:
+        """The catalogue search, kept in step with the database (imports, edits)."""
         opened = open_search(self.settings)
         logger.info("catalogue ready: %d procedures", len(opened.search))
-        return Assistant(opened.search)
+        return LiveSearch(opened)
+
+    @property
+    def assistant(self) -> Assistant:
+        """The procedure assistant over the (refreshed) catalogue search."""
+        return Assistant(self.live.search)
 
     @cached_property
     def dossiers(self):

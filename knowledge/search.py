@@ -261,6 +261,10 @@ class ProcedureSearch:
         """Returns the procedure with ``code`` from the searched catalogue."""
         return self._procedures.get(code)
 
+    def procedures(self) -> list[tuple[str, Procedure]]:
+        """Returns ``(code, procedure)`` for every searched procedure."""
+        return list(self._procedures.items())
+
     def words_of(self, code: str) -> set[str]:
         """Returns the folded words of a procedure's name, aliases and field."""
         return self._doc_words.get(code, set())
@@ -296,6 +300,28 @@ class ProcedureSearch:
         if self.embedder is not None and self.dense_index is not None:
             vector = self.embedder.encode([dense_text(procedure, self.embedder.text_mode)])
             self.dense_index.upsert([procedure.code], vector, [procedure.content_hash()])
+        self._rebuild_lexical()
+
+    def apply(self, changed: Sequence[Procedure], removed: Sequence[str] = ()) -> None:
+        """Adds or replaces ``changed`` and drops ``removed``, rebuilding once.
+
+        One lexical rebuild and one embedding batch, for an import or several edits.
+        """
+        for code in removed:
+            if self._procedures.pop(code, None) is not None:
+                self._doc_terms.pop(code, None)
+                self._doc_words.pop(code, None)
+        for procedure in changed:
+            self._add_terms(procedure)
+        if self.dense_index is not None:
+            self.dense_index.remove(list(removed))
+            if self.embedder is not None and changed:
+                vectors = self.embedder.encode(
+                    [dense_text(p, self.embedder.text_mode) for p in changed]
+                )
+                self.dense_index.upsert(
+                    [p.code for p in changed], vectors, [p.content_hash() for p in changed]
+                )
         self._rebuild_lexical()
 
     def remove(self, code: str) -> bool:

@@ -8,7 +8,9 @@ only procedures that changed) and returns a ready :class:`ProcedureSearch`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from knowledge.catalogue import CatalogueStore
 from knowledge.embeddings import make_embedder
@@ -82,3 +84,67 @@ def open_search(
             )
     search = ProcedureSearch(procedures, embedder, index, weights)
     return OpenedSearch(search, store, report)
+
+
+@dataclass
+class RefreshReport:
+    """What :meth:`LiveSearch.refresh` took from the database."""
+
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+class LiveSearch:
+    """Keeps an open search in step with the catalogue database, without a restart.
+
+    An import (``motcua catalogue import``) or an edit made by another process is seen
+    at the next refresh: the content hashes are compared (one small query), and only
+    the procedures that changed are re-read, re-indexed and re-embedded.
+
+    Args:
+        opened: What :func:`open_search` returned.
+        interval_s: At most one database check per this many seconds.
+        clock: Monotonic clock (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        opened: OpenedSearch,
+        interval_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = opened.store
+        self._search = opened.search
+        self._hashes = {code: p.content_hash() for code, p in self._search.procedures()}
+        self._interval = interval_s
+        self._clock = clock
+        self._checked = clock()
+
+    @property
+    def search(self) -> ProcedureSearch:
+        """The search, refreshed first when the interval has passed."""
+        if self._clock() - self._checked >= self._interval:
+            try:
+                self.refresh()
+            except Exception:  # a dead database must not stop answers from memory
+                logger.exception("catalogue refresh failed; answering from memory")
+        return self._search
+
+    def refresh(self) -> RefreshReport:
+        """Applies every change made in the database since the last refresh."""
+        self._checked = self._clock()
+        stored = self.store.hashes()
+        report = RefreshReport(
+            changed=sorted(c for c, h in stored.items() if self._hashes.get(c) != h),
+            removed=sorted(set(self._hashes) - set(stored)),
+        )
+        if report.changed or report.removed:
+            procedures = [p for p in (self.store.get(c) for c in report.changed) if p]
+            self._search.apply(procedures, report.removed)
+            self._hashes = stored
+            logger.info(
+                "catalogue refreshed: %d changed, %d removed",
+                len(report.changed),
+                len(report.removed),
+            )
+        return report

@@ -206,6 +206,35 @@ def test_bad_input_gets_clear_answers(running):
     assert status == 200 and "2000" in texts(reply)
 
 
+def test_an_import_is_answered_without_a_restart(running, tmp_path):
+    record = {
+        "code": "9.000002",
+        "name": "Cấp phép bay thiết bị bay không người lái (flycam) cho cá nhân",
+        "name_en": "Drone (flycam) flight permit for individuals",
+        "channels": [
+            {
+                "channel": "online",
+                "processing_time": {"value": 7, "unit": "working_days", "text": "7 ngày"},
+                "fee": {"amounts_vnd": [], "free": True, "text": "Miễn phí"},
+            }
+        ],
+        "source": "e2e",
+    }
+    path = tmp_path / "extra.json"
+    path.write_text(json.dumps({"procedures": [record]}, ensure_ascii=False), "utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "catalogue", "import", str(path)],
+        cwd=ROOT, env=_env(running["home"]), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    def answered() -> bool:
+        _, reply = post(running["url"], {"sender": "e2e-6", "message": "cấp phép bay flycam cần giấy tờ gì"})
+        return "9.000002" in texts(reply)
+
+    assert wait_until(answered, timeout=30)
+
+
 def test_channels_are_enabled_from_the_environment(running):
     assert "channels: rest, webchat, telegram, zalo" in running["runner"].output
 

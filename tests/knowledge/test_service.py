@@ -48,3 +48,35 @@ def test_lexical_only_setting_needs_no_index(tmp_path):
     assert opened.sync is None and opened.search.dense_index is None
     assert opened.search.search("hộ chiếu").hits
     assert not settings.index_dir.exists()
+
+
+def test_live_search_follows_the_database_without_a_restart(settings):
+    from knowledge.service import LiveSearch
+
+    now = [0.0]
+    live = LiveSearch(open_search(settings), interval_s=2.0, clock=lambda: now[0])
+    store = CatalogueStore(settings.database_url)
+    assert live.search.search("nuôi ong lấy mật").top is None or not (
+        live.search.search("nuôi ong lấy mật").confident
+    )
+    birth = store.get("1.001193")
+    store.upsert([Procedure.from_dict({**birth.to_dict(), "keywords": ["nuôi ong lấy mật"]})])
+    store.upsert([Procedure.from_dict({"code": "9.000001", "name": "Cấp phép bay flycam"})])
+    store.delete("1.000894")
+    assert live.search.search("flycam").top is None  # not checked yet: within the interval
+    now[0] = 2.5
+    assert live.search.search("nuôi ong lấy mật").top.code == "1.001193"
+    assert live.search.search("flycam").top.code == "9.000001"
+    assert "1.000894" not in live.search
+    assert "9.000001" in live.search.dense_index.ids
+    assert live.refresh().changed == []  # nothing new since
+
+
+def test_live_search_answers_from_memory_when_the_database_dies(settings):
+    from knowledge.service import LiveSearch
+
+    now = [0.0]
+    live = LiveSearch(open_search(settings), interval_s=1.0, clock=lambda: now[0])
+    live.store = CatalogueStore("postgresql://nobody@127.0.0.1:1/none")
+    now[0] = 5.0
+    assert live.search.search("đăng ký khai sinh").top.code == "1.001193"
