@@ -229,7 +229,8 @@ def test_an_import_is_answered_without_a_restart(running, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
 
     def answered() -> bool:
-        _, reply = post(running["url"], {"sender": "e2e-6", "message": "cấp phép bay flycam cần giấy tờ gì"})
+        question = "cấp phép bay flycam cần giấy tờ gì"
+        _, reply = post(running["url"], {"sender": "e2e-6", "message": question})
         return "9.000002" in texts(reply)
 
     assert wait_until(answered, timeout=30)
