@@ -39,9 +39,10 @@ class ActionDefaultFallback(Action):
         """Answers an overview when search is confident, else explains what it can do."""
         text = last_text(tracker)
         language = reply_language(tracker)
-        result = get_runtime().assistant.search.search(text, k=3) if text else None
-        if result is not None and result.confident and not text.startswith("/"):
+        if text and not text.startswith("/"):
+            # One search: without a current procedure, ask() answers only when confident.
             reply = get_runtime().assistant.ask(text, "overview", language)
-            return [SlotSet("language", language), *_send(dispatcher, reply)]
+            if reply.kind == "answer":
+                return [SlotSet("language", language), *_send(dispatcher, reply)]
         dispatcher.utter_message(text=_HELP[language])
         return [SlotSet("language", language)]
