@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from knowledge.assistant import Assistant
-from knowledge.service import LiveSearch, open_search
+from knowledge.service import LiveSearch, VersionedSearch, open_search
 from knowledge.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -30,11 +30,36 @@ class Runtime:
     settings: Settings
 
     @cached_property
-    def live(self) -> LiveSearch:
-        """The catalogue search, kept in step with the database (imports, edits)."""
+    def live(self) -> LiveSearch | VersionedSearch:
+        """The catalogue search, kept in step with the database (imports, edits).
+
+        Embedded (one action server) it syncs and saves the index itself; with
+        ``MOTCUA_INDEX_READONLY`` it loads the published index version read-only and
+        follows newer versions (``motcua serve``: one indexer, many action servers).
+        """
+        if self.settings.index_readonly:
+            live = VersionedSearch.open(self.settings, wait_s=120)
+            logger.info(
+                "index version %s loaded read-only: %d procedures",
+                live.version,
+                len(live.search),
+            )
+            return live
         opened = open_search(self.settings)
         logger.info("catalogue ready: %d procedures", len(opened.search))
         return LiveSearch(opened)
+
+    def status(self) -> dict:
+        """Returns what this server answers from (index version, procedure count)."""
+        live = self.live
+        search = live.search
+        manifest = getattr(live, "manifest", None)
+        return {
+            "mode": "readonly" if self.settings.index_readonly else "embedded",
+            "index_version": manifest.name if manifest else None,
+            "catalogue_fingerprint": manifest.fingerprint if manifest else None,
+            "procedures": len(search),
+        }
 
     @property
     def assistant(self) -> Assistant:

@@ -4,6 +4,10 @@ Usage: ``python -m actions.server [--port 5055]``. Opening the catalogue, the
 index and the embedding model before accepting requests keeps the first
 citizen's answer as fast as the rest; the port is checked first because
 Sanic logs "up and running" even when it cannot bind.
+
+Besides rasa-sdk's ``/webhook`` and ``/health`` it serves ``/motcua/status``: the index
+version it answers from (``motcua serve``'s health check compares every action
+server's version with the published one).
 """
 
 from __future__ import annotations
@@ -47,10 +51,28 @@ def main(argv: list[str] | None = None) -> int:
     except CatalogueUnavailable as exc:
         print(f"action server: {exc}", file=sys.stderr)
         return 1
-    from rasa_sdk.endpoint import run
-
-    run("actions", port=args.port)
+    serve(args.port)
     return 0
+
+
+def serve(port: int) -> None:
+    """Runs rasa-sdk's action app with the ``/motcua/status`` route added."""
+    from rasa_sdk.endpoint import create_app
+    from rasa_sdk.plugin import plugin_manager
+    from sanic import response
+
+    from actions.runtime import get_runtime
+
+    app = create_app("actions", cors_origins="*")
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+
+    @app.get("/motcua/status")
+    async def status(_request):
+        return response.json({"status": "ok", **get_runtime().status()})
+
+    host = os.environ.get("SANIC_HOST", "0.0.0.0")
+    logging.getLogger(__name__).info("action server on http://%s:%d", host, port)
+    app.run(host, port, workers=1, access_log=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,16 +5,26 @@ The index maps procedure codes to vectors in an exact inner-product index
 well under a millisecond). Beside the vectors it keeps the embedding model's
 name and every procedure's content hash, so :meth:`DenseIndex.sync` re-embeds
 only what changed, and an index built with another model is never served.
+
+In a cluster, :class:`IndexVersions` keeps numbered, immutable versions of the index
+(``versions/v000007/``) beside a ``CURRENT`` pointer that is replaced atomically, and
+the procedure records each version was built from, stored once per content hash
+(``records/``). One builder publishes versions; every action server loads the current
+one read-only and moves to a newer one when the pointer changes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -200,6 +210,205 @@ class DenseIndex:
             logger.warning("index at %s disagrees with its metadata; it will be rebuilt", folder)
             return None
         return self
+
+
+CURRENT_FILE = "CURRENT"
+VERSIONS_DIR = "versions"
+RECORDS_DIR = "records"
+MANIFEST_FILE = "manifest.json"
+_VERSION_NAME = re.compile(r"^v(\d{6,})$")
+
+
+@dataclass(frozen=True)
+class VersionManifest:
+    """What one published index version holds.
+
+    Attributes:
+        name: Folder name, ``v000007``.
+        fingerprint: Catalogue fingerprint of the procedures it was built from.
+        model: Embedding key of its vectors, or ``None`` (lexical search only).
+        hashes: ``{code: content_hash}`` of every procedure in it.
+        created_at: When it was published (UTC, ISO 8601).
+    """
+
+    name: str
+    fingerprint: str
+    model: str | None
+    hashes: dict[str, str] = field(repr=False)
+    created_at: str = ""
+
+    @property
+    def number(self) -> int:
+        """The version number (7 for ``v000007``)."""
+        return int(self.name[1:])
+
+    def to_dict(self) -> dict:
+        """Returns the manifest as JSON-able data (without the hashes)."""
+        return {
+            "version": self.name,
+            "fingerprint": self.fingerprint,
+            "model": self.model,
+            "procedures": len(self.hashes),
+            "created_at": self.created_at,
+        }
+
+
+class IndexVersions:
+    """Published index versions under one folder: ``CURRENT``, ``versions/``, ``records/``.
+
+    Writers (:meth:`publish`) take a file lock, write a new version folder under a
+    temporary name, rename it into place and then replace ``CURRENT``; readers only
+    ever see complete versions. Old versions beyond ``keep`` are pruned, with the
+    records no kept version refers to.
+
+    Args:
+        root: The folder (``MOTCUA_INDEX_DIR``).
+        keep: How many versions to keep (the current one always stays).
+    """
+
+    def __init__(self, root: Path, keep: int = 5) -> None:
+        self.root = Path(root)
+        self.keep = max(1, keep)
+
+    @property
+    def pointer(self) -> Path:
+        """The ``CURRENT`` file."""
+        return self.root / CURRENT_FILE
+
+    def current_name(self) -> str | None:
+        """Returns the current version's name, or ``None`` when nothing was published."""
+        try:
+            name = self.pointer.read_text("ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return name if _VERSION_NAME.match(name) else None
+
+    def names(self) -> list[str]:
+        """Returns the published versions' names, oldest first."""
+        folder = self.root / VERSIONS_DIR
+        if not folder.is_dir():
+            return []
+        found = [p.name for p in folder.iterdir() if _VERSION_NAME.match(p.name)]
+        return sorted(found, key=lambda n: int(n[1:]))
+
+    def manifest(self, name: str | None = None) -> VersionManifest | None:
+        """Returns the manifest of ``name`` (default: the current version), if readable."""
+        name = name or self.current_name()
+        if name is None:
+            return None
+        try:
+            data = json.loads((self.root / VERSIONS_DIR / name / MANIFEST_FILE).read_text("utf-8"))
+            return VersionManifest(
+                name=name,
+                fingerprint=str(data["fingerprint"]),
+                model=data.get("model"),
+                hashes={str(k): str(v) for k, v in data["hashes"].items()},
+                created_at=str(data.get("created_at", "")),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("index version %s is unreadable: %s", name, exc)
+            return None
+
+    def dense(self, name: str) -> DenseIndex | None:
+        """Loads the vectors of version ``name`` (``None`` for a lexical-only version)."""
+        return DenseIndex.load(self.root / VERSIONS_DIR / name)
+
+    def _record_path(self, digest: str) -> Path:
+        return self.root / RECORDS_DIR / digest[:2] / f"{digest}.json"
+
+    def records(self, manifest: VersionManifest, codes: Iterable[str] | None = None):
+        """Returns the procedures of ``manifest`` (only ``codes`` when given), as stored.
+
+        Raises:
+            OSError: When a record file is missing (the version is being pruned).
+        """
+        from knowledge.schema import Procedure
+
+        wanted = manifest.hashes if codes is None else {c: manifest.hashes[c] for c in codes}
+        out = []
+        for digest in wanted.values():
+            data = json.loads(self._record_path(digest).read_text("utf-8"))
+            out.append(Procedure.from_dict(data))
+        return out
+
+    def publish(
+        self,
+        procedures: Sequence,
+        index: DenseIndex | None,
+        *,
+        fingerprint: str,
+        hashes: dict[str, str] | None = None,
+    ) -> VersionManifest:
+        """Writes a new version and points ``CURRENT`` at it.
+
+        Args:
+            procedures: The whole catalogue the version is built from.
+            index: Vectors in step with ``procedures`` (``None``: lexical search only).
+            fingerprint: The catalogue fingerprint of ``procedures``.
+            hashes: ``{code: content_hash}`` of ``procedures`` when already known.
+
+        Returns:
+            The new version's manifest.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".publish.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            known = hashes or {}
+            hashes = {}
+            for procedure in procedures:
+                digest = known.get(procedure.code) or procedure.content_hash()
+                hashes[procedure.code] = digest
+                path = self._record_path(digest)
+                if not path.exists():
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    data = json.dumps(procedure.to_dict(), ensure_ascii=False)
+                    _atomic_write(path, data.encode("utf-8"))
+            names = self.names()
+            number = int(names[-1][1:]) + 1 if names else 1
+            name = f"v{number:06d}"
+            versions = self.root / VERSIONS_DIR
+            versions.mkdir(exist_ok=True)
+            staging = Path(tempfile.mkdtemp(dir=versions, prefix=f".{name}."))
+            try:
+                if index is not None:
+                    index.version = number
+                    index.save(staging)
+                manifest = VersionManifest(
+                    name=name,
+                    fingerprint=fingerprint,
+                    model=index.model if index is not None else None,
+                    hashes=hashes,
+                    created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                )
+                body = {**manifest.to_dict(), "hashes": hashes}
+                _atomic_write(staging / MANIFEST_FILE, json.dumps(body).encode("utf-8"))
+                staging.chmod(0o755)
+                os.rename(staging, versions / name)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            _atomic_write(self.pointer, f"{name}\n".encode("ascii"))
+            self._prune()
+        logger.info("index version %s published (%d procedures)", name, len(hashes))
+        return manifest
+
+    def _prune(self) -> None:
+        names = self.names()
+        current = self.current_name()
+        stale = [n for n in names[: -self.keep] if n != current]
+        if not stale:
+            return
+        for name in stale:
+            shutil.rmtree(self.root / VERSIONS_DIR / name, ignore_errors=True)
+        referenced: set[str] = set()
+        for name in self.names():
+            manifest = self.manifest(name)
+            if manifest is None:
+                return  # never delete records while a kept version cannot be read
+            referenced.update(manifest.hashes.values())
+        for path in (self.root / RECORDS_DIR).glob("*/*.json"):
+            if path.stem not in referenced:
+                path.unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

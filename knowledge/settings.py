@@ -14,6 +14,10 @@ the bundled sample catalogue.
 * ``MOTCUA_INDEX_DIR`` (``$MOTCUA_HOME/index``): the saved FAISS index.
 * ``MOTCUA_SEARCH_THREADS`` (``1``): torch/FAISS threads per process (one is
   fastest for single queries on two cores).
+* ``MOTCUA_INDEX_READONLY`` (off): ``1`` makes the action server load the published
+  index version read-only instead of building its own (``motcua serve`` sets it).
+* ``MOTCUA_RETENTION_DAYS`` (``180``): conversations older than this are deleted by
+  ``motcua conversations purge``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ class Settings:
         embedding_text: ``english``, ``bilingual`` or empty (chosen from the model).
         index_dir: Folder of the saved dense index.
         threads: Threads for torch and FAISS.
+        index_readonly: Load published index versions instead of building the index.
+        retention_days: Days conversations are kept (``motcua conversations purge``).
     """
 
     home: Path
@@ -46,6 +52,8 @@ class Settings:
     index_dir: Path
     threads: int
     embedding_text: str = ""
+    index_readonly: bool = False
+    retention_days: int = 180
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -67,13 +75,20 @@ class Settings:
             raise ValueError(
                 f"MOTCUA_EMBEDDING_TEXT must be english or bilingual, got {embedding_text!r}"
             )
+        retention_raw = env.get("MOTCUA_RETENTION_DAYS") or "180"
+        if not retention_raw.isdigit() or int(retention_raw) < 1:
+            raise ValueError(
+                f"MOTCUA_RETENTION_DAYS must be a positive number of days, got {retention_raw!r}"
+            )
         return cls(
+            retention_days=int(retention_raw),
             embedding_text=embedding_text,
             home=home,
             database_url=database_url,
             embedding_model=env.get("MOTCUA_EMBEDDING_MODEL") or PACKAGED_MODEL,
             index_dir=Path(env.get("MOTCUA_INDEX_DIR") or home / "index").expanduser(),
             threads=int(threads_raw),
+            index_readonly=(env.get("MOTCUA_INDEX_READONLY") or "").lower() in ("1", "true", "yes"),
         )
 
 
