@@ -43,6 +43,6 @@ class ActionDefaultFallback(Action):
             # One search: without a current procedure, ask() answers only when confident.
             reply = get_runtime().assistant.ask(text, "overview", language)
             if reply.kind == "answer":
-                return [SlotSet("language", language), *_send(dispatcher, reply)]
+                return [SlotSet("language", language), *_send(dispatcher, reply, language)]
         dispatcher.utter_message(text=_HELP[language])
         return [SlotSet("language", language)]

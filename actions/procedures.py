@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import entity, last_text, latest_intent, reply_language
 from actions.runtime import get_runtime
 from knowledge.assistant import INTENT_ASPECTS, Reply
+from knowledge.conversations import feedback_buttons
 from knowledge.text import fold
 
 _ORDINALS = {
@@ -22,9 +23,10 @@ _ORDINALS = {
 _NUMBER = re.compile(r"\b([1-9])\b")
 
 
-def _send(dispatcher: CollectingDispatcher, reply: Reply) -> list[EventType]:
-    if reply.buttons:
-        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+def _send(dispatcher: CollectingDispatcher, reply: Reply, language: str = "vi") -> list[EventType]:
+    buttons = reply.buttons or (feedback_buttons(language) if reply.kind == "answer" else [])
+    if buttons:
+        dispatcher.utter_message(text=reply.text, buttons=buttons)
     else:
         dispatcher.utter_message(text=reply.text)
     events: list[EventType] = [SlotSet("aspect", reply.aspect)]
@@ -59,7 +61,7 @@ class ActionAnswerProcedure(Action):
         assistant = get_runtime().assistant
         offered = tracker.get_slot("candidates") or None
         reply = assistant.ask(text, aspect, language, tracker.get_slot("procedure_code"), offered)
-        events = _send(dispatcher, reply)
+        events = _send(dispatcher, reply, language)
         events.append(SlotSet("pending_text", text if reply.kind == "choose" else None))
         return [SlotSet("language", language), *events]
 
@@ -104,4 +106,4 @@ class ActionChooseProcedure(Action):
             reply = assistant.ask(pending, aspect, language, tracker.get_slot("procedure_code"))
         else:
             reply = assistant.choose(code, aspect, language)
-        return [SlotSet("language", language), *_send(dispatcher, reply)]
+        return [SlotSet("language", language), *_send(dispatcher, reply, language)]

@@ -322,6 +322,30 @@ def cmd_telegram_poll(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_conversations_purge(args: argparse.Namespace) -> int:
+    """Deletes conversations older than the retention period (safe to run from cron)."""
+    from knowledge.retention import purge
+    from knowledge.settings import get_settings
+
+    settings = get_settings()
+    days = args.days if args.days is not None else settings.retention_days
+    if days < 1:
+        raise CliError("--days must be at least 1")
+    report = purge(
+        settings.database_url, days, tracker_url=os.environ.get("MOTCUA_TRACKER_STORE_URL")
+    )
+    print(json.dumps(report.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def cmd_events_consume(args: argparse.Namespace) -> int:
+    """Writes RabbitMQ's conversation events to the conversation log until stopped."""
+    from bot.events import run_consumer
+
+    logging.getLogger("bot.events").setLevel(logging.INFO)
+    return run_consumer(args.url, args.queue)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Returns the argument parser of the ``motcua`` command."""
     parser = argparse.ArgumentParser(
@@ -403,6 +427,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="the REST channel's webhook (default: the local assistant)",
     )
     poll.set_defaults(func=cmd_telegram_poll)
+
+    conversations = sub.add_parser("conversations", help="the conversation log")
+    cvsub = conversations.add_subparsers(
+        dest="conversations_command", required=True, metavar="ACTION"
+    )
+    purge = cvsub.add_parser(
+        "purge", help="delete conversations older than the retention period (cron-safe)"
+    )
+    purge.add_argument(
+        "--days", type=int, default=None, help="keep this many days (default MOTCUA_RETENTION_DAYS)"
+    )
+    purge.set_defaults(func=cmd_conversations_purge)
+
+    events = sub.add_parser("events", help="conversation events from the event broker")
+    evsub = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
+    consume = evsub.add_parser("consume", help="write RabbitMQ's events to the conversation log")
+    consume.add_argument("--url", help="AMQP URL (default MOTCUA_EVENT_BROKER_URL)")
+    consume.add_argument("--queue", help="queue (default MOTCUA_EVENT_QUEUE, motcua_events)")
+    consume.set_defaults(func=cmd_events_consume)
     return parser
 
 

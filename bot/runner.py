@@ -288,7 +288,9 @@ def store_endpoints(env: dict[str, str]) -> dict[str, dict]:
     * ``MOTCUA_LOCK_STORE_URL`` — ``redis://:pass@host:6379/1`` (one conversation is
       processed by one server at a time);
     * ``MOTCUA_EVENT_BROKER_URL`` — ``amqp://user:pass@host:5672/`` (conversation events
-      to RabbitMQ, queue ``MOTCUA_EVENT_QUEUE``, default ``motcua_events``).
+      to RabbitMQ, queue ``MOTCUA_EVENT_QUEUE``, default ``motcua_events``; the consumer
+      ``python -m bot.events consume`` writes them to the conversation log). Without it,
+      events go to the conversation log in-process (:class:`bot.events.ConversationLogBroker`).
 
     Raises:
         ValueError: For a URL of the wrong scheme.
@@ -324,7 +326,11 @@ def store_endpoints(env: dict[str, str]) -> dict[str, dict]:
             "key_prefix": "motcua",
         }
     broker = env.get("MOTCUA_EVENT_BROKER_URL")
-    if broker:
+    if not broker:
+        # Embedded: conversation events go straight to the SQL conversation log (staff
+        # review queue and dashboard), written by a background thread off the answer path.
+        sections["event_broker"] = {"type": "bot.events.ConversationLogBroker"}
+    else:
         url = urlsplit(broker)
         if url.scheme not in ("amqp", "amqps"):
             raise ValueError("MOTCUA_EVENT_BROKER_URL must be an amqp:// URL")

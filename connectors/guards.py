@@ -6,6 +6,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 
+from knowledge.privacy import mask_pii
 from knowledge.query import detect_language
 
 MAX_MESSAGE_CHARS = 2000
@@ -54,11 +55,17 @@ class Incoming:
 
 
 def check_text(text: str | None) -> Incoming:
-    """Normalises an incoming text: strips it and caps its length."""
+    """Normalises an incoming text: strips it, caps its length, masks personal data.
+
+    ID-card numbers, phone numbers and e-mail addresses are replaced here, before Rasa
+    sees the message, so trackers, conversation events, the staff console and logs never
+    hold them (:func:`knowledge.privacy.mask_pii`; dossier codes are kept).
+    """
     text = (text or "").strip()
     truncated = len(text) > MAX_MESSAGE_CHARS
     if truncated:
         text = text[:MAX_MESSAGE_CHARS]
+    text = mask_pii(text)
     return Incoming(text, detect_language(text) if text else "vi", truncated)
 
 

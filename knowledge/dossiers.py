@@ -39,6 +39,8 @@ _CODE_IN_TEXT = re.compile(
     rf"(?<!\w)\d{{3}}{_SEPARATORS}{{0,3}}\d{{2}}{_SEPARATORS}{{0,3}}\d{{2}}{_SEPARATORS}{{0,3}}"
     rf"[A-Za-z]\d{{2}}{_SEPARATORS}{{0,3}}\d{{6}}{_SEPARATORS}{{0,3}}\d{{4}}(?!\w)"
 )
+DOSSIER_CODE_IN_TEXT = _CODE_IN_TEXT
+"""Finds dossier codes in free text, in every accepted spelling (before normalisation)."""
 
 CODE_PROBLEMS: dict[str, dict[str, str]] = {
     "vi": {

@@ -131,3 +131,14 @@ def test_console_script_help_runs(tmp_path):
     assert result.returncode == 0
     for command in ("run", "search", "catalogue", "index", "eval"):
         assert command in result.stdout
+
+
+def test_conversations_purge_prints_counts(env, capsys):
+    from knowledge.conversations import ConversationLog
+
+    log = ConversationLog(get_settings().database_url)
+    log.ingest([{"sender_id": "s", "event": "user", "timestamp": 1_000_000_000.0, "text": "x"}])
+    assert main(["conversations", "purge", "--days", "30"]) == 0
+    assert json.loads(capsys.readouterr().out)["turns"] == 1
+    assert main(["conversations", "purge", "--days", "0"]) == 1
+    assert "at least 1" in capsys.readouterr().err

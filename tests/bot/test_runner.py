@@ -17,8 +17,8 @@ def test_fingerprint_is_stable():
     assert len(training_fingerprint()) == 12
 
 
-def test_embedded_defaults_need_no_store():
-    assert store_endpoints({}) == {}
+def test_embedded_defaults_need_no_store_and_log_conversations_in_process():
+    assert store_endpoints({}) == {"event_broker": {"type": "bot.events.ConversationLogBroker"}}
 
 
 def test_cluster_urls_become_rasa_sections():
