@@ -389,6 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
     build = isub.add_parser("build", help="embed what changed since the last build")
     build.add_argument("--force", action="store_true", help="embed everything again")
     build.set_defaults(func=cmd_index_build)
+    from bot.cluster import add_index_parsers, add_parsers  # motcua serve, index versions
+
+    add_index_parsers(isub)
+    add_parsers(sub)
 
     ev = sub.add_parser("eval", help="measure quality")
     esub = ev.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
