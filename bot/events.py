@@ -197,14 +197,17 @@ async def consume(
             await _sleep(stop, wait)
             wait = min(wait * 2, 10.0)
             continue
+        lost = asyncio.Event()
+        connection.close_callbacks.add(lambda *_: lost.set())
         try:
             async with connection:
                 channel = await connection.channel()
+                channel.close_callbacks.add(lambda *_: lost.set())
                 await channel.set_qos(prefetch_count=batch * 2)
                 amqp_queue = await channel.declare_queue(queue_name, durable=True)
                 logger.info("consuming %s from %s", queue_name, _safe(url))
                 wait = retry_s
-                written += await _drain(amqp_queue, log, stop, batch, linger_s, connection)
+                written += await _drain(amqp_queue, log, stop, batch, linger_s, lost)
         except Exception as exc:
             if stop.is_set():
                 break
@@ -214,7 +217,7 @@ async def consume(
     return written
 
 
-async def _drain(amqp_queue, log, stop, batch, linger_s, connection) -> int:
+async def _drain(amqp_queue, log, stop, batch, linger_s, lost: asyncio.Event) -> int:
     """Buffers delivered messages and writes them every ``linger_s`` (or per ``batch``)."""
     written = 0
     buffer: list[Any] = []
@@ -231,8 +234,8 @@ async def _drain(amqp_queue, log, stop, batch, linger_s, connection) -> int:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(full.wait(), timeout=linger_s)
         full.clear()
-        if connection.is_closed:
-            raise ConnectionError("connection closed")
+        if lost.is_set():
+            raise ConnectionError("connection closed by RabbitMQ")
         if not buffer:
             continue
         messages = buffer[:]

@@ -177,6 +177,28 @@ def test_a_conversation_over_rest(running):
     assert "1.001456" in texts(reply), reply
 
 
+def test_turns_reach_the_conversation_log_with_feedback_and_masked_data(running):
+    from knowledge.conversations import ConversationLog
+
+    url, sender = running["url"], "e2e-log"
+    _, reply = post(url, {"sender": sender, "message": "lệ phí làm hộ chiếu, sđt tôi 0912345678"})
+    buttons = [b["payload"] for m in reply for b in m.get("buttons", [])]
+    assert '/feedback{"rating":"down"}' in buttons, reply
+    _, reply = post(url, {"sender": sender, "message": '/feedback{"rating":"down"}'})
+    assert "xin lỗi" in texts(reply).lower(), reply
+    log = ConversationLog(f"sqlite:///{running['home'] / 'motcua.db'}")
+    assert wait_until(lambda: len(log.transcript(sender)) == 2, 10), log.transcript(sender)
+    answer, feedback = log.transcript(sender)
+    assert answer.channel == "rest" and answer.procedure_code == "1.001456"
+    assert answer.text == "lệ phí làm hộ chiếu, sđt tôi [phone]"
+    assert answer.outcome == "answer" and answer.rating == "down"
+    assert answer.review_reasons == ["thumbs_down"]
+    assert answer.response_ms is not None and 0 <= answer.response_ms < 30_000
+    assert "1.001456" in answer.reply
+    assert feedback.outcome == "feedback"
+    log.dispose()
+
+
 def test_dossier_status_and_handoff(running):
     url = running["url"]
     message = "hồ sơ của tôi mã 000.00.20.H26-251103-0042 giờ đến bước nào rồi"
