@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.relay import relay
+from knowledge.privacy import install_log_filter
 
 
 class RestInput(InputChannel):
@@ -34,7 +35,8 @@ class RestInput(InputChannel):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Returns the health and webhook routes."""
+        """Returns the health and webhook routes (and masks personal data in the server's log)."""
+        install_log_filter()  # the REST channel is always on: cover the whole Rasa server
         hook = Blueprint("motcua_rest_webhook", __name__)
 
         @hook.route("/", methods=["GET"])

@@ -3,7 +3,7 @@
 Citizens type such things into a chat ("số CCCD của tôi là 001203004567", "gọi lại
 0912 345 678"). The channels mask every incoming message with :func:`mask_pii` before
 Rasa sees it, so trackers, events, the conversation log and logs never hold them;
-:class:`PiiLogFilter` masks whatever still reaches a log line. Dossier codes
+:func:`install_log_filter` masks whatever still reaches a log line. Dossier codes
 (``000.00.20.H26-251103-0042``) are left intact: the assistant needs them.
 """
 
@@ -68,26 +68,41 @@ def mask_pii(text: str | None) -> str:
 class PiiLogFilter(logging.Filter):
     """A logging filter that masks personal data in every record it lets through.
 
-    Install it on a handler (``handler.addFilter(PiiLogFilter())``) or with
-    :func:`install_log_filter` on the root logger's handlers.
+    For a single handler (``handler.addFilter(PiiLogFilter())``); a process masks all of
+    its logging with :func:`install_log_filter`.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Masks the formatted message in place; never drops a record."""
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: leave it to the formatter to report
-            return True
-        masked = mask_pii(message)
-        if masked != message:
-            record.msg = masked
-            record.args = None
+        _mask_record(record)
         return True
 
 
-def install_log_filter(logger: logging.Logger | None = None) -> None:
-    """Adds :class:`PiiLogFilter` to every handler of ``logger`` (default: the root)."""
-    logger = logger or logging.getLogger()
-    for handler in logger.handlers:
-        if not any(isinstance(f, PiiLogFilter) for f in handler.filters):
-            handler.addFilter(PiiLogFilter())
+def _mask_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed record: leave it to the formatter to report
+        return
+    masked = mask_pii(message)
+    if masked != message:
+        record.msg = masked
+        record.args = None
+
+
+def install_log_filter() -> None:
+    """Masks personal data in every log record this process creates, whatever the handler.
+
+    It wraps the log-record factory, so handlers that libraries add later (Sanic's,
+    rasa-sdk's coloured console) are covered too. Calling it twice changes nothing.
+    """
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "masks_pii", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _mask_record(record)
+        return record
+
+    factory.masks_pii = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

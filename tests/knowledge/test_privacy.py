@@ -50,3 +50,17 @@ def test_log_filter_masks_formatted_message():
     )
     assert PiiLogFilter().filter(record)
     assert record.getMessage() == "user u1 said [phone]"
+
+
+def test_installed_masking_covers_handlers_added_later(caplog):
+    from knowledge.privacy import install_log_filter
+
+    previous = logging.getLogRecordFactory()
+    try:
+        install_log_filter()
+        install_log_filter()
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("later.library").info("mail %s", "a.b@gmail.com")
+        assert caplog.records[-1].getMessage() == "mail [email]"
+    finally:
+        logging.setLogRecordFactory(previous)
