@@ -450,6 +450,10 @@ def build_parser() -> argparse.ArgumentParser:
     consume.add_argument("--url", help="AMQP URL (default MOTCUA_EVENT_BROKER_URL)")
     consume.add_argument("--queue", help="queue (default MOTCUA_EVENT_QUEUE, motcua_events)")
     consume.set_defaults(func=cmd_events_consume)
+
+    from staff.cli import add_parser as add_staff_parser  # light: no heavy imports
+
+    add_staff_parser(sub)
     return parser
 
 

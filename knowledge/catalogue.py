@@ -3,6 +3,9 @@
 SQLite by default, PostgreSQL by URL. Records are stored whole as JSON next to a
 content hash, so the index can tell which procedures changed since it was built.
 An empty database starts from the bundled sample catalogue.
+
+Staff edits (:mod:`knowledge.overrides`) are applied on top: ``procedures`` holds the
+effective record, the official one is kept beside it, and an import re-applies the edits.
 """
 
 from __future__ import annotations
@@ -19,6 +22,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from knowledge.db import SqlStore, StoreUnavailable
+from knowledge.overrides import (
+    Override,
+    apply_override,
+    check_fields,
+    load_overrides,
+    official_table,
+    override_row,
+    overrides_table,
+    tables_exist,
+)
 from knowledge.schema import InvalidRecord, Procedure
 
 logger = logging.getLogger(__name__)
@@ -194,8 +207,12 @@ class CatalogueStore(SqlStore):
                 ).all()
             )
             now = datetime.now(timezone.utc).replace(tzinfo=None)
+            overrides = load_overrides(conn)
             inserts, updates = [], []
             for code, proc in incoming.items():
+                if code in overrides:  # keep the official record, store it with the edits
+                    _put_official(conn, proc, now)
+                    proc = _effective(proc, overrides[code])
                 digest = proc.content_hash()
                 row = {
                     "code": code,
@@ -232,17 +249,151 @@ class CatalogueStore(SqlStore):
                     conn.execute(
                         procedures_table.delete().where(procedures_table.c.code.in_(report.removed))
                     )
+                    removed_official = [c for c in report.removed if c in overrides]
+                    if removed_official:  # the edits stay, waiting for the code to come back
+                        conn.execute(
+                            official_table.delete().where(
+                                official_table.c.code.in_(removed_official)
+                            )
+                        )
 
         self._run(work, write=True)
         return report
 
     def delete(self, code: str) -> bool:
-        """Deletes one procedure; returns whether it existed."""
-        result = self._run(
-            lambda c: c.execute(procedures_table.delete().where(procedures_table.c.code == code)),
-            write=True,
-        )
-        return bool(result.rowcount)
+        """Deletes one procedure (and its kept official record); returns whether it existed."""
+
+        def work(conn: sa.engine.Connection) -> int:
+            if tables_exist(conn):
+                conn.execute(official_table.delete().where(official_table.c.code == code))
+            return conn.execute(
+                procedures_table.delete().where(procedures_table.c.code == code)
+            ).rowcount
+
+        return bool(self._run(work, write=True))
+
+    # ------------------------------------------------------------------ staff overrides
+
+    def official(self, code: str) -> Procedure | None:
+        """Returns the official record of ``code`` (the stored one when it has no edits)."""
+
+        def work(conn: sa.engine.Connection) -> Procedure | None:
+            return _official(conn, code)
+
+        return self._run(work)
+
+    def override(self, code: str) -> Override | None:
+        """Returns the staff's override of ``code``, or ``None``."""
+
+        def work(conn: sa.engine.Connection) -> Override | None:
+            return load_overrides(conn).get(code)
+
+        return self._run(work)
+
+    def overrides(self) -> dict[str, Override]:
+        """Returns every override, ``{code: Override}`` (empty before the staff migrations)."""
+        return self._run(load_overrides)
+
+    def save_override(
+        self,
+        code: str,
+        *,
+        fields: dict[str, Any] | None = None,
+        aliases: list[str] | None = None,
+        by: str = "",
+    ) -> tuple[Override | None, Override | None, Procedure]:
+        """Stores staff edits of one procedure and writes its effective record, in one step.
+
+        Fields equal to the official value are dropped. Saving records the official
+        record's current hash and values as the base of the edit (so saving again after
+        the official data changed acknowledges the change). An override left with no
+        fields and no aliases is deleted and the official record restored.
+
+        Args:
+            code: The procedure.
+            fields: ``{field: value}`` replacing the current overridden fields (``None``
+                keeps them).
+            aliases: Replaces the aliases (``None`` keeps them).
+            by: Who made the change.
+
+        Returns:
+            ``(before, after, effective)``: the override before and after (``None`` when
+            there is none) and the effective record now stored.
+
+        Raises:
+            KeyError: When there is no procedure ``code``.
+            ValueError: For a field that may not be overridden or a value that does not
+                validate (:class:`~knowledge.schema.InvalidRecord`).
+            CatalogueUnavailable: When the staff migrations have not created the tables.
+        """
+        if fields is not None:
+            check_fields(fields)
+
+        def work(conn: sa.engine.Connection):
+            if not tables_exist(conn):
+                raise CatalogueUnavailable(
+                    "the overrides tables are missing: run the staff console's migrations "
+                    "(motcua staff serve, or python -m staff.migrate)"
+                )
+            official = _official(conn, code)
+            if official is None:
+                raise KeyError(code)
+            before = load_overrides(conn).get(code)
+            base = official.to_dict()
+            new_fields = dict(before.fields if before else {}) if fields is None else fields
+            new_fields = {k: v for k, v in new_fields.items() if v != base.get(k)}
+            after = Override(
+                code=code,
+                fields=new_fields,
+                aliases=list(
+                    aliases if aliases is not None else (before.aliases if before else [])
+                ),
+                base_hash=official.content_hash(),
+                base_values={k: base.get(k) for k in new_fields},
+                updated_by=by,
+            )
+            effective = apply_override(official, after)
+            now = datetime.now(timezone.utc).replace(tzinfo=None)
+            after.updated_at = now
+            if after.empty:
+                conn.execute(overrides_table.delete().where(overrides_table.c.code == code))
+                conn.execute(official_table.delete().where(official_table.c.code == code))
+                after = None
+            else:
+                _put_official(conn, official, now)
+                row = override_row(after, now)
+                if before is None:
+                    conn.execute(overrides_table.insert().values(**row))
+                else:
+                    conn.execute(
+                        overrides_table.update().where(overrides_table.c.code == code).values(**row)
+                    )
+            conn.execute(
+                procedures_table.update()
+                .where(procedures_table.c.code == code)
+                .values(
+                    content_hash=effective.content_hash(),
+                    data=json.dumps(effective.to_dict(), ensure_ascii=False),
+                    name=effective.name,
+                    updated_at=now,
+                )
+            )
+            return before, after, effective
+
+        return self._run(work, write=True)
+
+    def add_alias(self, code: str, alias: str, *, by: str = "") -> Procedure:
+        """Adds a citizen question as an alias of ``code`` (kept across re-imports).
+
+        Returns:
+            The effective record now stored.
+        """
+        alias = " ".join(alias.split())
+        current = self.override(code)
+        aliases = list(current.aliases) if current else []
+        if alias and alias not in aliases:
+            aliases.append(alias)
+        return self.save_override(code, aliases=aliases, by=by)[2]
 
     def ensure_seeded(self) -> int:
         """Loads the bundled sample catalogue into an empty database.
@@ -259,6 +410,41 @@ class CatalogueStore(SqlStore):
     def iter_codes(self) -> Iterator[str]:
         """Yields every stored code in order."""
         yield from sorted(self.hashes())
+
+
+def _official(conn: sa.engine.Connection, code: str) -> Procedure | None:
+    """The kept official record of ``code``, else the stored one (it has no edits)."""
+    row = None
+    if tables_exist(conn):
+        row = conn.execute(
+            sa.select(official_table.c.data).where(official_table.c.code == code)
+        ).first()
+    if row is None:
+        row = conn.execute(
+            sa.select(procedures_table.c.data).where(procedures_table.c.code == code)
+        ).first()
+    return Procedure.from_dict(json.loads(row[0])) if row else None
+
+
+def _put_official(conn: sa.engine.Connection, official: Procedure, now: datetime) -> None:
+    row = {
+        "content_hash": official.content_hash(),
+        "data": json.dumps(official.to_dict(), ensure_ascii=False),
+        "updated_at": now,
+    }
+    updated = conn.execute(
+        official_table.update().where(official_table.c.code == official.code).values(**row)
+    ).rowcount
+    if not updated:
+        conn.execute(official_table.insert().values(code=official.code, **row))
+
+
+def _effective(official: Procedure, override: Override) -> Procedure:
+    try:
+        return apply_override(official, override)
+    except InvalidRecord as exc:  # an edit that no longer fits must not stop the import
+        logger.warning("staff edits of %s no longer apply (%s): kept official", exc.code, exc)
+        return official
 
 
 def catalogue_fingerprint(hashes: dict[str, str]) -> str:

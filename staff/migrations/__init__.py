@@ -1,0 +1,1 @@
+"""Alembic migrations of the staff console's tables (``python -m staff.migrate``)."""
