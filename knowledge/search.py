@@ -63,6 +63,10 @@ class SearchWeights:
         rerank_depth: How many candidates get the coverage feature.
         gap_threshold: Score lead of the first hit over the second needed for confidence.
         min_coverage: Share of topic words the first hit must account for to be confident.
+        phrase_match: Bonus (times the similarity) for a question that nearly repeats one
+            of a procedure's long keyword phrases, such as a citizen question staff matched
+            to it in the console (see :mod:`knowledge.overrides`).
+        phrase_similarity: Least Dice similarity of folded words for that bonus.
     """
 
     name: float = 0.7
@@ -79,6 +83,8 @@ class SearchWeights:
     rerank_depth: int = 30
     gap_threshold: float = 0.12
     min_coverage: float = 0.5
+    phrase_match: float = 0.5
+    phrase_similarity: float = 0.75
 
 
 @dataclass
@@ -165,6 +171,17 @@ def field_texts(procedure: Procedure) -> dict[str, str]:
     }
 
 
+PHRASE_MIN_WORDS = 5
+"""Keyword phrases of at least this many words can earn the near-repeat bonus."""
+
+
+def phrase_similarity(words: set[str], phrase: frozenset[str]) -> float:
+    """Dice similarity of two sets of folded words."""
+    if not words or not phrase:
+        return 0.0
+    return 2 * len(words & phrase) / (len(words) + len(phrase))
+
+
 _PARENTHESES = re.compile(r"\([^)]*\)")
 
 
@@ -243,6 +260,7 @@ class ProcedureSearch:
         self._procedures: dict[str, Procedure] = {}
         self._doc_terms: dict[str, dict[str, list[str]]] = {}
         self._doc_words: dict[str, set[str]] = {}
+        self._phrases: dict[str, list[frozenset[str]]] = {}
         for p in procedures:
             self._add_terms(p)
         if embedder is not None and dense_index is None:
@@ -276,6 +294,8 @@ class ProcedureSearch:
         self._doc_words[procedure.code] = {
             w for f in ("name", "alias", "field") for w in tokens(texts[f])
         }
+        phrases = [frozenset(tokens(k)) for k in procedure.keywords]
+        self._phrases[procedure.code] = [p for p in phrases if len(p) >= PHRASE_MIN_WORDS]
 
     def _rebuild_lexical(self) -> None:
         self._codes = list(self._procedures)
@@ -402,6 +422,13 @@ class ProcedureSearch:
         }
         for i, share in coverage.items():
             fused[i] += self.weights.coverage * share
+        words = set(tokens(text))
+        if len(words) >= PHRASE_MIN_WORDS:
+            for i in coverage:
+                phrases = self._phrases.get(self._codes[i]) or ()
+                best = max((phrase_similarity(words, p) for p in phrases), default=0.0)
+                if best >= self.weights.phrase_similarity:
+                    fused[i] += self.weights.phrase_match * best
         order = sorted(coverage, key=lambda i: -fused[i])[:k]
         hits = [
             Hit(
