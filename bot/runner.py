@@ -389,13 +389,17 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
         RunError: For a port in use, a failed training, or a server that dies or hangs.
     """
     from knowledge.settings import get_settings
+    from staff.settings import get_staff_settings
 
     settings = RunSettings.from_env(get_settings().home)
-    for name, port in (("Rasa", settings.rasa_port), ("action", settings.actions_port)):
+    staff_port = get_staff_settings().port
+    ports = (("Rasa", settings.rasa_port), ("action", settings.actions_port), ("staff", staff_port))
+    for name, port in ports:
         if not port_free(port):
+            variable = {"Rasa": "RASA", "action": "ACTIONS", "staff": "STAFF"}[name]
             raise RunError(
                 f"port {port} for the {name} server is already in use; stop what runs there "
-                f"or set MOTCUA_{'RASA' if name == 'Rasa' else 'ACTIONS'}_PORT"
+                f"or set MOTCUA_{variable}_PORT"
             )
     try:
         store_endpoints(dict(os.environ))  # check the cluster settings before any work
@@ -426,6 +430,8 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
             [sys.executable, "-m", "actions.server", "--port", str(settings.actions_port)],
             env,
         )
+        staff_command = [sys.executable, "-m", "staff.server", "--port", str(staff_port)]
+        servers.start("staff", staff_command, env)
         servers.wait_until("actions", lambda: actions_ready(settings.actions_port), 180)
         servers.start(
             "rasa",
@@ -449,6 +455,7 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
             env,
         )
         servers.wait_until("rasa", lambda: rasa_ready(settings.rasa_port), 300)
+        servers.wait_until("staff", lambda: actions_ready(staff_port), 60)  # same /health
         url = f"http://localhost:{settings.rasa_port}/webhooks/rest/webhook"
         log(
             "motcua: ready.\n"
@@ -458,8 +465,9 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
             '-d \'{"sender": "me", "message": "làm hộ chiếu cần giấy tờ gì"}\'\n'
             f"  health:  http://localhost:{settings.rasa_port}/status, "
             f"http://localhost:{settings.actions_port}/health\n"
+            f"  staff:   http://localhost:{staff_port}/ (accounts: motcua staff create-user)\n"
             f"  logs:    {settings.logs_dir}\n"
-            "  Ctrl-C stops both servers."
+            "  Ctrl-C stops every server."
         )
         while not stopping:
             dead = servers.dead()

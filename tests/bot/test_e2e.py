@@ -100,6 +100,8 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="2",
         **extra,
     )
+    if "MOTCUA_STAFF_PORT" not in extra:  # motcua run starts the staff console too
+        env["MOTCUA_STAFF_PORT"] = str(free_port())
     env.pop("MOTCUA_DATABASE_URL", None)
     return env
 
