@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help setup browser run test lint eval bench clean
+.PHONY: help setup browser nginx run serve test lint eval bench bench-cluster clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,13 +20,19 @@ setup: ## create .venv with Python 3.10 and install pinned dependencies (idempot
 run: setup ## the main job on embedded defaults (SQLite, bundled model and sample catalogue)
 	$(BIN)/motcua run
 
-test: setup browser ## lint, then the whole test suite
+test: setup browser nginx ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 browser: ## install Debian's chromium for the widget's browser tests (root; once)
 	@scripts/install-browser.sh
+
+nginx: ## install Debian's nginx, the load balancer of `motcua serve` (root; once)
+	@scripts/install-nginx.sh
+
+serve: setup nginx ## production: N Rasa + M action servers behind nginx (docs/deployment.md)
+	$(BIN)/motcua serve
 
 lint: setup ## ruff check and format check
 	$(BIN)/ruff check .
@@ -38,6 +44,9 @@ eval: setup ## retrieval quality on the dev questions over the full national cat
 
 bench: setup ## import + index + query latency benchmark over the full catalogue
 	$(BIN)/python benchmarks/bench_knowledge.py --catalogue $(SHARED)/data/dichvucong/procedures.jsonl.gz
+
+bench-cluster: setup nginx ## 50 simulated citizens for 60 s over the balancer, 1+1 vs 2+2 replicas
+	$(BIN)/python benchmarks/bench_cluster.py
 
 clean: ## remove local state (database, index); keeps .venv
 	rm -rf var

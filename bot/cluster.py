@@ -291,22 +291,28 @@ def _check_redis(url: str) -> dict:
 
 
 def _check_rabbitmq(url: str, queue: str) -> dict:
-    import pika
+    import asyncio
+
+    import aio_pika
+
+    async def check() -> dict:
+        connection = await asyncio.wait_for(aio_pika.connect(url, timeout=2), 3)
+        try:
+            channel = await connection.channel()
+            try:
+                declared = await channel.declare_queue(queue, passive=True)
+            except aio_pika.exceptions.ChannelClosed:  # no queue yet: nothing published
+                return {"status": "ok", "queue": queue, "backlog": 0}
+            return {
+                "status": "ok",
+                "queue": queue,
+                "backlog": declared.declaration_result.message_count,
+            }
+        finally:
+            await connection.close()
 
     try:
-        params = pika.URLParameters(url)
-        params.socket_timeout = 2
-        params.blocked_connection_timeout = 2
-        params.connection_attempts = 1
-        connection = pika.BlockingConnection(params)
-        try:
-            declared = connection.channel().queue_declare(queue, passive=True)
-            return {"status": "ok", "queue": queue, "backlog": declared.method.message_count}
-        except pika.exceptions.ChannelClosedByBroker:  # no queue yet: nothing published
-            return {"status": "ok", "queue": queue, "backlog": 0}
-        finally:
-            if connection.is_open:
-                connection.close()
+        return asyncio.run(check())
     except Exception as exc:
         return _down(exc.__class__.__name__)
 
@@ -410,7 +416,11 @@ class HealthServer:
                 if self.path.split("?")[0] != "/health":
                     self.send_error(404)
                     return
-                code, body = health.check()
+                try:
+                    code, body = health.check()
+                except Exception as exc:  # report, never hang the balancer's request
+                    logger.exception("health check failed")
+                    code, body = 500, {"status": "error", "error": exc.__class__.__name__}
                 data = json.dumps(body, ensure_ascii=False).encode("utf-8")
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")

@@ -253,8 +253,10 @@ def test_health_without_anything_running_is_503(settings):
         actions_port=free_port(),
         database_url=settings.database_url,
         lock_store_url="redis://127.0.0.1:1/0",
+        event_broker_url="amqp://guest:guest@127.0.0.1:1/",
     )
     code, body = Health(cluster, settings.index_dir).check()
     assert code == 503 and body["status"] == "down"
     assert body["parts"]["lock_store"]["status"] == "down"
+    assert body["parts"]["event_broker"]["status"] == "down"
     assert body["parts"]["index"]["status"] == "down"
