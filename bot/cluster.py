@@ -193,6 +193,8 @@ def render_nginx(settings: ClusterSettings, template: Path = TEMPLATE) -> str:
         "rasa_servers": servers(settings.rasa_ports),
         "action_servers": servers(settings.actions_ports),
         "worker_processes": "1" if (os.cpu_count() or 1) <= 2 else "2",
+        # Started as root, workers would be nobody, who cannot reach tmp/ (see write_nginx).
+        "user": "user root root;\n" if os.geteuid() == 0 else "",
     }
 
     def fill(match: re.Match) -> str:
@@ -219,7 +221,12 @@ def nginx_binary() -> str:
 
 
 def write_nginx(settings: ClusterSettings, run_dir: Path) -> list[str]:
-    """Writes ``run_dir/nginx.conf`` and its folders; returns the nginx command line."""
+    """Writes ``run_dir/nginx.conf`` and its folders; returns the nginx command line.
+
+    nginx's workers buffer large bodies in ``tmp/``. Started as root, nginx would run its
+    workers as ``nobody``, who cannot reach a private ``$MOTCUA_HOME``; the config then
+    keeps them as the launcher's user (run ``motcua serve`` as a dedicated user instead).
+    """
     for sub in ("logs", "tmp"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     conf = run_dir / "nginx.conf"

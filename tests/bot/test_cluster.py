@@ -210,6 +210,17 @@ def test_internal_action_balancer_skips_a_dead_action_server(balancer):
 
 
 @needs_nginx
+def test_large_action_calls_and_replies_pass(balancer):
+    settings, upstreams, base = balancer
+    tracker = {"events": [{"event": "user", "text": "x" * 500}] * 4000}  # ~2 MB
+    url = f"http://127.0.0.1:{settings.actions_balancer_port}/webhook"
+    code, _, body = _request(url, tracker)
+    assert code == 200 and body["port"] in settings.actions_ports
+    posted = upstreams[body["port"]].posts[-1]
+    assert json.loads(posted) == tracker
+
+
+@needs_nginx
 def test_health_through_the_balancer_reports_each_part(balancer, tmp_path, settings):
     from knowledge.service import IndexPublisher
 

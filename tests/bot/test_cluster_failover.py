@@ -264,7 +264,8 @@ def test_two_messages_sent_at_once_are_processed_in_order(cluster):
     assert users == [first, second]
     # The second turn starts after the first one's answer: never interleaved.
     first_user, second_user = (i for i, k in enumerate(kinds) if k == "user")
-    assert "bot" in kinds[first_user:second_user] and "bot" in kinds[second_user:]
+    assert "bot" in kinds[first_user:second_user], (kinds, replies)
+    assert "bot" in kinds[second_user:], (kinds, replies)
     assert PASSPORT in texts(replies[first][0])
     assert PASSPORT in texts(replies[second][0]) and "Phí, lệ phí" in texts(replies[second][0])
 
