@@ -206,10 +206,12 @@ class AccountStore(StaffStore):
         role: str | None = None,
         active: bool | None = None,
         password: str | None = None,
+        keep_session: str | None = None,
     ) -> User | None:
         """Changes an account's role, active flag or password; ``None`` when there is none.
 
-        Deactivating an account or changing its password ends its sessions.
+        Deactivating an account or changing its password ends its sessions (but
+        ``keep_session``, the id of the session making the change, survives a new password).
         """
         values: dict[str, Any] = {"updated_at": _utcnow()}
         if role is not None:
@@ -226,7 +228,10 @@ class AccountStore(StaffStore):
                 return None
             conn.execute(users_table.update().where(users_table.c.id == row.id).values(**values))
             if active is False or password is not None:
-                conn.execute(sessions_table.delete().where(sessions_table.c.user_id == row.id))
+                ended = sessions_table.c.user_id == row.id
+                if keep_session and active is not False:
+                    ended = sa.and_(ended, sessions_table.c.id != keep_session)
+                conn.execute(sessions_table.delete().where(ended))
             return _user(
                 conn.execute(sa.select(users_table).where(users_table.c.id == row.id)).first()
             )

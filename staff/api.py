@@ -305,19 +305,26 @@ OFFSET = Param(
 )
 SINCE = Param("since", "query", {"type": "string", "format": "date"}, "first day (UTC)")
 UNTIL = Param("until", "query", {"type": "string", "format": "date"}, "last day (UTC)")
-TURN_ID = Param("turn_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
-HANDOFF_ID = Param("handoff_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
-CODE = Param("code", "path", {"type": "string", "pattern": CODE_RE})
+TURN_ID = Param(
+    "turn_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "example": 1}
+)
+HANDOFF_ID = Param(
+    "handoff_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "example": 1}
+)
+CODE = Param("code", "path", {"type": "string", "pattern": CODE_RE, "example": "1.001456"})
 
 
 # ---------------------------------------------------------------------- handlers
 
 
 def _day_range(params: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """``since`` and ``until`` (days, both included) as ``[start, end)`` datetimes."""
     since = params.get("since")
     until = params.get("until")
     start = datetime.combine(since, time()) if since else None
-    end = datetime.combine(until, time()) + timedelta(days=1) if until else None
+    end = None
+    if until:
+        end = datetime.combine(until, time()) + timedelta(days=1) if until < date.max else None
     return start, end
 
 
@@ -409,9 +416,7 @@ def _finish_handoff(call: Call) -> tuple[int, Any]:
 
 
 def _get_stats(call: Call) -> tuple[int, Any]:
-    since, until = _day_range(call.params)
-    if since and until and since >= until:
-        raise ApiError(400, "since must be on or before until")
+    since, until = _day_range(call.params)  # since after until: an empty range
     return 200, call.console.stats(since, until)
 
 
@@ -446,6 +451,7 @@ def _update_user(call: Call) -> tuple[int, Any]:
         role=b.get("role"),
         active=b.get("active"),
         password=b.get("password"),
+        keep_session=call.session.id,
     )
     return 200, user.to_dict()
 
@@ -819,9 +825,7 @@ def _parse_value(param: Param, raw: str) -> Any:
         if (low is not None and value < low) or (high is not None and value > high):
             raise ApiError(400, f"{param.name} must be between {low} and {high}")
         return value
-    value = raw
-    if "\x00" in value:
-        raise ApiError(400, f"{param.name} has a NUL character")
+    value = raw.replace("\x00", "")  # PostgreSQL text cannot hold NUL
     if "maxLength" in schema and len(value) > schema["maxLength"]:
         raise ApiError(400, f"{param.name} has at most {schema['maxLength']} characters")
     if "enum" in schema and value not in schema["enum"]:
@@ -958,10 +962,10 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "components": {
             "securitySchemes": {
-                "cookieAuth": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
                 "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "cookieAuth": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
             }
         },
-        "security": [{"cookieAuth": []}, {"bearerAuth": []}],
+        "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "paths": paths,
     }

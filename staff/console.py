@@ -427,8 +427,12 @@ class Console:
         role: str | None = None,
         active: bool | None = None,
         password: str | None = None,
+        keep_session: str | None = None,
     ) -> User:
         """Changes an account (audited).
+
+        A new password or deactivation ends the account's sessions, except
+        ``keep_session`` (the session of admins changing their own password).
 
         Raises:
             NotFound: When there is no such account.
@@ -440,7 +444,9 @@ class Console:
             raise NotFound(f"no user {username}")
         if before.username == name and (active is False or (role and role != "admin")):
             raise Conflict("you cannot demote or deactivate yourself")
-        after = self.accounts.update_user(username, role=role, active=active, password=password)
+        after = self.accounts.update_user(
+            username, role=role, active=active, password=password, keep_session=keep_session
+        )
         change = before.to_dict(), after.to_dict()
         if password is not None:
             change[1]["password"] = "changed"

@@ -132,9 +132,10 @@ async def _thread(work, *args, **kwargs):
 
 def _date(text: str | None) -> date | None:
     try:
-        return date.fromisoformat(text) if text else None
+        day = date.fromisoformat(text) if text else None
     except ValueError:
         return None
+    return day if day is None or 1970 <= day.year <= 2999 else None
 
 
 def _int(text: str | None, default: int = 0, low: int = 0, high: int = 10**6) -> int:
