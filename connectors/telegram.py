@@ -28,9 +28,10 @@ Settings (``credentials.yml``, or the environment through :func:`credentials_fro
       secret_token: ${MOTCUA_TELEGRAM_SECRET}
       api_base_url: https://api.telegram.org/bot   # optional
 
-The map from short button keys back to payloads lives in the process: a tap on a
-long-payload button answered by another replica (or after a restart) gets a
-"please ask again". Payloads of the shipped buttons fit in 64 bytes and never need it.
+The map from short button keys back to payloads, and the update ids already handled,
+live in the process; with ``MOTCUA_REDIS_URL`` (or the lock store's Redis) they live in
+Redis (:mod:`connectors.shared`), so a tap or a retried update reaching another replica,
+or arriving after a restart, is handled as if it had reached the same one.
 """
 
 from __future__ import annotations
@@ -64,6 +65,12 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError, Tim
 from telegram.request import HTTPXRequest
 
 from connectors.guards import RecentKeys, channel_text, check_text
+from connectors.shared import (
+    SharedPayloadKeys,
+    SharedRecentKeys,
+    redis_client,
+    redis_url_from_env,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +183,9 @@ def credentials_from_env(env: Mapping[str, str]) -> dict[str, str] | None:
         value = (env.get(variable) or "").strip()
         if value:
             credentials[key] = value
+    redis_url = redis_url_from_env(env)
+    if redis_url:
+        credentials["redis_url"] = redis_url
     return credentials
 
 
@@ -718,7 +728,19 @@ class TelegramInput(InputChannel):
         if url is not None and not url.startswith("https://"):
             logger.warning("telegram: Telegram only delivers to https URLs, not %s", url)
         base = _setting(credentials, "api_base_url", required=False) or DEFAULT_API_BASE_URL
-        return cls(str(token), str(secret), url, base)
+        redis_url = _setting(credentials, "redis_url", required=False)
+        if redis_url is None:
+            return cls(str(token), str(secret), url, base)
+        # Several replicas: button keys and handled update ids live in Redis.
+        client = redis_client(redis_url)
+        return cls(
+            str(token),
+            str(secret),
+            url,
+            base,
+            payloads=SharedPayloadKeys(client, "telegram:payloads", MAX_CALLBACK_BYTES),
+            recent=SharedRecentKeys(client, "telegram:seen"),
+        )
 
     def __init__(
         self,
@@ -729,18 +751,20 @@ class TelegramInput(InputChannel):
         *,
         bot: Bot | None = None,
         max_retry_wait: float = MAX_RETRY_WAIT_S,
+        payloads: PayloadKeys | None = None,
+        recent: RecentKeys | None = None,
     ) -> None:
         self.token = token
         self.secret_token = secret_token
         self.webhook_url = webhook_url
         self.api_base_url = api_base_url
         self.max_retry_wait = max_retry_wait
-        self.payloads = _PAYLOADS
+        self.payloads = payloads or _PAYLOADS
         self._bot = bot
         self._bot_ready = False
         self._bot_lock: asyncio.Lock | None = None
         self._webhook_checked = False
-        self._recent = RecentKeys(2048)
+        self._recent = recent or RecentKeys(2048)
         self._tasks: set[asyncio.Task] = set()
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 

@@ -60,6 +60,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.guards import RecentKeys, channel_text, check_text
+from connectors.shared import (
+    SharedOptionMemory,
+    SharedRecentKeys,
+    redis_client,
+    redis_url_from_env,
+)
 from knowledge.db import SqlStore, StoreUnavailable
 from knowledge.query import detect_language
 
@@ -289,6 +295,9 @@ def credentials_from_env(env: Mapping[str, str] | None = None) -> dict[str, str]
         value = (env.get(variable) or "").strip()
         if value:
             credentials[key] = value
+    redis_url = redis_url_from_env(env)
+    if redis_url:
+        credentials["redis_url"] = redis_url
     return credentials
 
 
@@ -812,6 +821,8 @@ class ZaloInput(InputChannel):
         api_base_url: Base of the OpenAPI.
         oauth_base_url: Base of the OAuth API.
         timeout: Seconds allowed for one outbound HTTP call.
+        redis_url: Redis for the numbered options and handled ids when several replicas
+            serve the channel (``MOTCUA_REDIS_URL``, else ``MOTCUA_LOCK_STORE_URL``).
     """
 
     def __init__(
@@ -825,6 +836,7 @@ class ZaloInput(InputChannel):
         api_base_url: str = DEFAULT_API_BASE_URL,
         oauth_base_url: str = DEFAULT_OAUTH_BASE_URL,
         timeout: float = 10.0,
+        redis_url: str | None = None,
     ) -> None:
         self.app_id = str(app_id)
         self.oa_secret_key = oa_secret_key
@@ -833,8 +845,13 @@ class ZaloInput(InputChannel):
         self.api = ZaloApi(
             self.app_id, app_secret, self.tokens, api_base_url, oauth_base_url, timeout
         )
-        self.options = OptionMemory()
-        self.seen = RecentKeys()
+        if redis_url:  # several replicas: numbered options and handled ids in Redis
+            client = redis_client(redis_url)
+            self.options = SharedOptionMemory(client, "zalo:options")
+            self.seen = SharedRecentKeys(client, "zalo:seen")
+        else:
+            self.options = OptionMemory()
+            self.seen = RecentKeys()
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -864,6 +881,7 @@ class ZaloInput(InputChannel):
             api_base_url=str(credentials.get("api_base_url") or DEFAULT_API_BASE_URL),
             oauth_base_url=str(credentials.get("oauth_base_url") or DEFAULT_OAUTH_BASE_URL),
             timeout=float(credentials.get("timeout") or 10.0),
+            redis_url=str(credentials.get("redis_url") or "") or None,
         )
 
     def get_output_channel(self) -> OutputChannel:
