@@ -536,9 +536,15 @@ class Cluster:
         return None if process is None else process.poll() is None
 
     def _check_ports(self) -> None:
+        low, high = _ephemeral_range()
         for what, port in self.settings.ports().items():
             if not port_free(port):
                 raise RunError(f"port {port} for the {what} is already in use")
+            if low <= port <= high:
+                self.log(
+                    f"motcua: warning: port {port} ({what}) is in the kernel's ephemeral range "
+                    f"{low}-{high}; an outgoing connection may take it while that part restarts"
+                )
 
     def _index_current(self) -> bool:
         from knowledge.catalogue import CatalogueStore
@@ -674,8 +680,8 @@ class Cluster:
                 if len(part.restarts) > 5:
                     raise RunError(f"the {name} process keeps dying:\n{tail}")
                 self.log(f"motcua: {name} exited (status {process.returncode}); starting it again")
-                if part.port and not _wait_port_free(part.port, 10):
-                    continue
+                if part.port and not _wait_port_free(part.port, 30):
+                    self.log(f"motcua: port {part.port} of {name} is still taken; trying anyway")
                 self._start(part)
             time.sleep(0.5)
 
@@ -684,6 +690,14 @@ class Cluster:
         self.servers.stop(grace=15)
         if self.health is not None:
             self.health.stop()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def _wait_port_free(port: int, timeout: float) -> bool:

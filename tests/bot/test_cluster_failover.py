@@ -34,7 +34,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.bot.test_cluster_stores import AMQP_URL, _amqp
-from tests.bot.test_e2e import ROOT, Process, _env, free_port, texts
+from tests.bot.test_e2e import ROOT, Process, _env, texts
 from tests.conftest import POSTGRES_ADMIN_URL
 
 pytestmark = pytest.mark.slow
@@ -65,11 +65,27 @@ def _drop_database(admin, name: str) -> None:
 
 
 def _ports(n: int) -> list[int]:
-    """``n`` free ports whose successors are free too (replicas take consecutive ports)."""
+    """``n`` free ports whose successors are free too (replicas take consecutive ports).
+
+    Below the kernel's ephemeral range (32768-60999): a port taken from it can be grabbed
+    by an outgoing connection while a killed server is down, and the restart cannot bind.
+    """
+    import random
+    import socket
+
+    def free(port: int) -> bool:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+        return True
+
     out: list[int] = []
     while len(out) < n:
-        port = free_port()
-        if port + 1 < 65536 and not {port, port + 1} & {p for q in out for p in (q, q + 1)}:
+        port = random.randrange(20000, 32000, 2)
+        if port not in out and free(port) and free(port + 1):
             out.append(port)
     return out
 
