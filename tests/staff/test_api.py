@@ -307,3 +307,20 @@ async def test_an_api_edit_reaches_live_search_at_its_next_refresh(server, tmp_p
     assert live.search.get(PASSPORT).channels[0].fee.amounts_vnd != [250000]  # not yet due
     now[0] = 2.0
     assert live.search.get(PASSPORT).channels[0].fee.amounts_vnd == [250000]
+
+
+async def test_the_procedure_page_shows_an_official_change_under_an_edit(server):
+    from knowledge.schema import Procedure
+
+    console = server["console"]
+    editor = console.accounts.get_user("lan")
+    official = console.catalogue.official(PASSPORT)
+    console.edit_procedure(editor, PASSPORT, {"name_en": "Passport (staff)"})
+    newer = Procedure.from_dict({**official.to_dict(), "name_en": "Ordinary passport (2027)"})
+    console.catalogue.upsert([newer])
+    http, _ = await login(server["base"])
+    async with http, http.get(f"{server['base']}/procedures/{PASSPORT}") as resp:
+        page = await resp.text()
+    assert 'id="official-changed"' in page
+    assert official.name_en in page and "Ordinary passport (2027)" in page
+    assert "Passport (staff)" in page
