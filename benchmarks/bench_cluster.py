@@ -9,7 +9,9 @@ talk. Every citizen starts a new conversation (a new sender) after each script.
 
 Prints, per configuration: p50/p95/p99 latency, messages per second, errors (non-200,
 empty reply or the "busy" apology), lost turns (a message the balancer accepted that is
-not a user event in the tracker store afterwards) and the resident memory of each process.
+not a user event in the tracker store afterwards), how long the events consumer took to
+write every turn to the conversation log after the run, and the resident memory of each
+process.
 
 Usage:
     python benchmarks/bench_cluster.py [--replicas 1,2] [--users 50] [--seconds 60]
@@ -180,6 +182,33 @@ def lost_turns(tracker_url: str, sent: dict[str, int]) -> int:
     return sum(max(0, n - stored.get(s, 0)) for s, n in sent.items())
 
 
+def analytics_catch_up(database_url: str, expected: int, timeout: float = 120) -> dict:
+    """Waits until the conversation log has ``expected`` bench turns (the consumer's lag)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url, future=True)
+    started = time.monotonic()
+    count = 0
+    try:
+        while time.monotonic() - started < timeout:
+            with engine.connect() as conn:
+                count = conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM conversation_turns WHERE sender_id LIKE 'bench-%'"
+                    )
+                ).scalar()
+            if count >= expected:
+                break
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+    return {
+        "analytics_turns": count,
+        "analytics_missing": max(0, expected - count),
+        "analytics_caught_up_after_s": round(time.monotonic() - started, 1),
+    }
+
+
 def _create_database(name: str) -> str:
     import sqlalchemy as sa
 
@@ -309,8 +338,10 @@ def main() -> int:
             run, elapsed = asyncio.run(load(url, args.users, args.seconds))
             rss = memory(home)
             lost = lost_turns(env["MOTCUA_TRACKER_STORE_URL"], run.sent)
+            analytics = analytics_catch_up(env["MOTCUA_DATABASE_URL"], sum(run.sent.values()))
             results[f"{replicas}+{replicas}"] = {
                 **summarise(run, elapsed, lost, rss),
+                **analytics,
                 "startup_s": startup_s,
             }
         finally:

@@ -318,7 +318,7 @@ def store_endpoints(env: dict[str, str]) -> dict[str, dict]:
         if url.scheme != "redis":
             raise ValueError("MOTCUA_LOCK_STORE_URL must be a redis:// URL")
         sections["lock_store"] = {
-            "type": "redis",
+            "type": "bot.locks.AtomicRedisLockStore",  # Rasa's "redis" races across servers
             "url": url.hostname or "localhost",
             "port": url.port or 6379,
             "db": int(url.path.lstrip("/") or 0),

@@ -63,7 +63,7 @@ def test_written_endpoints_keep_the_project_file_and_add_ours(tmp_path):
     write_endpoints(path, "http://127.0.0.1:6055/webhook", {"MOTCUA_LOCK_STORE_URL": "redis://r"})
     written = yaml.safe_load(path.read_text())
     assert written["action_endpoint"]["url"] == "http://127.0.0.1:6055/webhook"
-    assert written["lock_store"]["type"] == "redis"
+    assert written["lock_store"]["type"] == "bot.locks.AtomicRedisLockStore"
     assert path.stat().st_mode & 0o077 == 0  # may hold passwords
 
 
