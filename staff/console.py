@@ -78,13 +78,24 @@ class Console:
         self.reviews = ReviewStore(url)
         self.catalogue = CatalogueStore(url)
         self.handoffs = HandoffStore(url)
+        for store in (self.accounts, self.audit, self.reviews, self.handoffs):
+            self._share_engine(store)
+        for store in (self.limiter._per_user, self.limiter._per_client):
+            self._share_engine(store)
+
+    def _share_engine(self, store: Any) -> None:
+        """One connection pool for every store of the console (not one per store)."""
+        store._engine.dispose()
+        store._engine = self.catalogue._engine
 
     @cached_property
     def conversations(self):
         """The conversation log (:class:`knowledge.conversations.ConversationLog`)."""
         from knowledge.conversations import ConversationLog
 
-        return ConversationLog(self.settings.database_url)
+        log = ConversationLog(self.settings.database_url)
+        self._share_engine(log)
+        return log
 
     @cached_property
     def _live(self):
@@ -103,12 +114,8 @@ class Console:
         self.catalogue.ensure_seeded()
 
     def close(self) -> None:
-        """Closes every connection pool."""
-        for store in (self.accounts, self.audit, self.reviews, self.catalogue, self.handoffs):
-            store.dispose()
-        self.limiter.dispose()
-        if "conversations" in self.__dict__:
-            self.conversations.dispose()
+        """Closes the connection pool."""
+        self.catalogue.dispose()
 
     # ------------------------------------------------------------------ review queue
 
