@@ -295,7 +295,10 @@ class Console:
             raise NotFound(f"no procedure {code}")
         official = self.catalogue.official(code) or effective
         override = self.catalogue.override(code)
-        changed = bool(override and override.base_hash != official.content_hash())
+        # aliases follow any official record; only edited fields can go stale
+        changed = bool(
+            override and override.fields and override.base_hash != official.content_hash()
+        )
         return {
             "code": code,
             "effective": effective.to_dict(),

@@ -442,7 +442,11 @@ async def procedure_list(request: web.Request) -> web.Response:
                     "at": override.updated_at.isoformat(timespec="minutes")
                     if override.updated_at
                     else "",
-                    "changed": bool(official and official.content_hash() != override.base_hash),
+                    "changed": bool(
+                        override.fields
+                        and official
+                        and official.content_hash() != override.base_hash
+                    ),
                 }
             )
         return {"hits": console.search(q, 20) if q else [], "edited": edited}
