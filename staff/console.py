@@ -9,6 +9,7 @@ written to the audit log with the actor, the value before and the value after.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -78,6 +79,8 @@ class Console:
         self.reviews = ReviewStore(url)
         self.catalogue = CatalogueStore(url)
         self.handoffs = HandoffStore(url)
+        self._live_lock = threading.Lock()
+        self._live_search = None
         for store in (self.accounts, self.audit, self.reviews, self.handoffs):
             self._share_engine(store)
         for store in (self.limiter._per_user, self.limiter._per_client):
@@ -97,14 +100,25 @@ class Console:
         self._share_engine(log)
         return log
 
-    @cached_property
+    @property
     def _live(self):
-        from knowledge.search import ProcedureSearch
-        from knowledge.service import LiveSearch, OpenedSearch
+        """The search box's lexical search, kept in step with the database (built once)."""
+        with self._live_lock:
+            if self._live_search is None:
+                from knowledge.search import ProcedureSearch
+                from knowledge.service import LiveSearch, OpenedSearch
 
-        self.catalogue.ensure_seeded()
-        search = ProcedureSearch(self.catalogue.all(), None)
-        return LiveSearch(OpenedSearch(search, self.catalogue, None))
+                self.catalogue.ensure_seeded()
+                search = ProcedureSearch(self.catalogue.all(), None)
+                self._live_search = LiveSearch(OpenedSearch(search, self.catalogue, None))
+            return self._live_search
+
+    def warm_up(self) -> None:
+        """Builds the search box's index (a few seconds for the national catalogue)."""
+        try:
+            self.search("đăng ký khai sinh")
+        except Exception:  # a cold search later is slower, never wrong
+            logger.exception("warming up the procedure search failed")
 
     def prepare(self) -> None:
         """Migrates the staff tables and seeds an empty catalogue (run at start)."""

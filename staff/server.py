@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -253,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     console = Console(settings)
     console.prepare()
+    threading.Thread(target=console.warm_up, name="search-warm-up", daemon=True).start()
     app = make_app(console)
     app.on_cleanup.append(lambda _app: in_thread(console.close))
     print(f"motcua staff console on http://{args.host}:{args.port}/", flush=True)
