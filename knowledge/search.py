@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -297,10 +297,18 @@ class ProcedureSearch:
         phrases = [frozenset(tokens(k)) for k in procedure.keywords]
         self._phrases[procedure.code] = [p for p in phrases if len(p) >= PHRASE_MIN_WORDS]
 
-    def _rebuild_lexical(self) -> None:
-        self._codes = list(self._procedures)
+    def _rebuild_lexical(self, fields: Iterable[str] = FIELDS) -> None:
+        """Rebuilds the BM25 indexes of ``fields`` (all when procedures came or went)."""
+        codes = list(self._procedures)
+        previous = getattr(self, "_bm25", None)
+        if previous is None or codes != getattr(self, "_codes", None):
+            fields, previous = FIELDS, {}
+        self._codes = codes
         self._position = {code: row for row, code in enumerate(self._codes)}
-        self._bm25 = {f: BM25([self._doc_terms[c][f] for c in self._codes]) for f in FIELDS}
+        self._bm25 = {
+            **previous,
+            **{f: BM25([self._doc_terms[c][f] for c in self._codes]) for f in fields},
+        }
         self._prior = np.array(
             [self._prior_of(self._procedures[c]) for c in self._codes], dtype=np.float32
         )
@@ -314,25 +322,34 @@ class ProcedureSearch:
             prior += w.individual
         return prior
 
+    def _replace_terms(self, procedure: Procedure) -> set[str]:
+        """Re-reads one procedure's terms; returns the fields whose terms changed."""
+        before = self._doc_terms.get(procedure.code)
+        self._add_terms(procedure)
+        after = self._doc_terms[procedure.code]
+        return {f for f in FIELDS if before is None or before[f] != after[f]}
+
     def upsert(self, procedure: Procedure) -> None:
         """Adds or replaces one procedure (e.g. after a staff edit), without a full rebuild."""
-        self._add_terms(procedure)
+        fields = self._replace_terms(procedure)
         if self.embedder is not None and self.dense_index is not None:
             vector = self.embedder.encode([dense_text(procedure, self.embedder.text_mode)])
             self.dense_index.upsert([procedure.code], vector, [procedure.content_hash()])
-        self._rebuild_lexical()
+        self._rebuild_lexical(fields)
 
     def apply(self, changed: Sequence[Procedure], removed: Sequence[str] = ()) -> None:
         """Adds or replaces ``changed`` and drops ``removed``, rebuilding once.
 
-        One lexical rebuild and one embedding batch, for an import or several edits.
+        One lexical rebuild (of the fields whose terms changed; a fee edit changes none,
+        an alias only the alias field) and one embedding batch, for an import or edits.
         """
         for code in removed:
             if self._procedures.pop(code, None) is not None:
                 self._doc_terms.pop(code, None)
                 self._doc_words.pop(code, None)
+        fields: set[str] = set()
         for procedure in changed:
-            self._add_terms(procedure)
+            fields |= self._replace_terms(procedure)
         if self.dense_index is not None:
             self.dense_index.remove(list(removed))
             if self.embedder is not None and changed:
@@ -342,7 +359,7 @@ class ProcedureSearch:
                 self.dense_index.upsert(
                     [p.code for p in changed], vectors, [p.content_hash() for p in changed]
                 )
-        self._rebuild_lexical()
+        self._rebuild_lexical(fields)
 
     def remove(self, code: str) -> bool:
         """Removes one procedure; returns whether it was there."""

@@ -88,3 +88,19 @@ def test_individual_prior():
     unknown = Procedure.from_dict({"code": "1.000011", "name": "C"})
     assert for_individuals(person) and for_individuals(unknown)
     assert not for_individuals(company)
+
+
+def test_apply_rebuilds_only_changed_fields_and_matches_a_fresh_index(mini_catalogue):
+    search = ProcedureSearch(mini_catalogue)
+    kept = {f: search._bm25[f] for f in ("name", "field", "body")}
+    passport = mini_catalogue[2].to_dict()
+    passport["keywords"] = [*passport["keywords"], "xin passport cho bé mới sinh được không"]
+    passport["channels"] = []
+    edited = Procedure.from_dict(passport)
+    search.apply([edited])
+    assert all(search._bm25[f] is kept[f] for f in kept)  # only the alias field was rebuilt
+    fresh = ProcedureSearch([edited if p.code == edited.code else p for p in mini_catalogue])
+    for question in ("xin passport cho bé mới sinh", "đăng ký kết hôn", "giấy phép xây dựng"):
+        assert search.search(question, 3).to_dict() == fresh.search(question, 3).to_dict()
+    search.apply([mini_catalogue[0]], removed=[mini_catalogue[5].code])
+    assert len(search) == 5 and all(search._bm25[f] is not kept[f] for f in kept)
