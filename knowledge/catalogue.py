@@ -189,13 +189,18 @@ class CatalogueStore(SqlStore):
     ) -> UpsertReport:
         """Adds or updates procedures in one transaction.
 
+        Records are official data: for a code with staff edits (:mod:`knowledge.overrides`)
+        the record is kept as the official one and the stored record is it with the edits
+        applied, so a re-import never loses them.
+
         Args:
             procedures: Validated records.
             replace_source: When given, records of that source that are not in ``procedures``
-                are deleted (a full re-import of an official export).
+                are deleted (a full re-import of an official export); their edits are kept
+                for when the code comes back.
 
         Returns:
-            What changed.
+            What changed in the stored (effective) records.
         """
         report = UpsertReport()
         incoming = {p.code: p for p in procedures}
