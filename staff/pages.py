@@ -40,6 +40,31 @@ CHART_COLORS = {
 }
 
 
+def leaf_changes(before: Any, after: Any, path: str = "", limit: int = 30) -> list[dict]:
+    """Lists what differs between two JSON values, leaf by leaf (``channels[0].fee.text``).
+
+    Lists of plain values count as one leaf, so ``[200000, 400000] → [250000]`` reads whole.
+    """
+    out: list[dict] = []
+
+    def walk(a: Any, b: Any, where: str) -> None:
+        if len(out) >= limit or a == b:
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b), key=str):
+                walk(a.get(key), b.get(key), f"{where}.{key}" if where else str(key))
+            return
+        nested = isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
+        if nested and any(isinstance(x, dict | list) for x in a + b):
+            for n, (x, y) in enumerate(zip(a, b, strict=True)):
+                walk(x, y, f"{where}[{n}]")
+            return
+        out.append({"path": where or "·", "before": a, "after": b})
+
+    walk(before, after, path)
+    return out
+
+
 @lru_cache(maxsize=1)
 def _environment():
     import jinja2
@@ -53,6 +78,8 @@ def _environment():
     )
     env.filters["pretty"] = lambda v: json.dumps(v, ensure_ascii=False, indent=1)[:4000]
     env.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.1f} %"
+    env.filters["short"] = lambda v: json.dumps(v, ensure_ascii=False)[:300]
+    env.globals["leaf_changes"] = leaf_changes
     return env
 
 

@@ -324,3 +324,13 @@ async def test_the_procedure_page_shows_an_official_change_under_an_edit(server)
     assert 'id="official-changed"' in page
     assert official.name_en in page and "Ordinary passport (2027)" in page
     assert "Passport (staff)" in page
+
+
+async def test_the_audit_page_shows_each_change_field_by_field(server):
+    console = server["console"]
+    console.edit_procedure(console.accounts.get_user("lan"), PASSPORT, {"name_en": "Passport X"})
+    http, _ = await login(server["base"], "root")
+    async with http, http.get(f"{server['base']}/audit") as resp:
+        page = await resp.text()
+    assert "procedure.edit" in page and "<code>name_en</code>" in page
+    assert "Passport X" in page and "user.create" in page
