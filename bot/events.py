@@ -30,6 +30,7 @@ import threading
 import time
 from asyncio import AbstractEventLoop
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
@@ -198,11 +199,11 @@ async def consume(
             wait = min(wait * 2, 10.0)
             continue
         lost = asyncio.Event()
-        connection.close_callbacks.add(lambda *_: lost.set())
+        connection.close_callbacks.add(_setter(lost))
         try:
             async with connection:
                 channel = await connection.channel()
-                channel.close_callbacks.add(lambda *_: lost.set())
+                channel.close_callbacks.add(_setter(lost))
                 await channel.set_qos(prefetch_count=batch * 2)
                 amqp_queue = await channel.declare_queue(queue_name, durable=True)
                 logger.info("consuming %s from %s", queue_name, _safe(url))
@@ -251,6 +252,15 @@ async def _drain(amqp_queue, log, stop, batch, linger_s, lost: asyncio.Event) ->
             await message.ack()
         written += len(events)
     return written
+
+
+def _setter(event: asyncio.Event) -> Callable[..., None]:
+    """Returns a close callback that sets ``event`` (whatever aio-pika passes it)."""
+
+    def callback(*_: Any) -> None:
+        event.set()
+
+    return callback
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
