@@ -334,7 +334,11 @@ def cmd_conversations_purge(args: argparse.Namespace) -> int:
     report = purge(
         settings.database_url, days, tracker_url=os.environ.get("MOTCUA_TRACKER_STORE_URL")
     )
-    print(json.dumps(report.to_dict(), ensure_ascii=False))
+    counts = report.to_dict()
+    from staff.review import ReviewStore
+
+    counts["reviews"] = ReviewStore(settings.database_url).forget_purged_turns()
+    print(json.dumps(counts, ensure_ascii=False))
     return 0
 
 

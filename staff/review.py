@@ -198,6 +198,21 @@ class ReviewStore(StaffStore):
         )
         return {r.turn_id: _resolution(r) for r in rows}
 
+    def forget_purged_turns(self) -> int:
+        """Deletes review decisions whose turn the retention purge removed; returns how many.
+
+        Corrections stay: they are the training data staff wrote, not the conversation.
+        """
+        from knowledge.conversations import ConversationLog, turns_table
+
+        ConversationLog(self.url)._ensure_schema()  # the turns table exists even if unused
+
+        def work(conn: sa.engine.Connection) -> int:
+            gone = ~reviews_table.c.turn_id.in_(sa.select(turns_table.c.id))
+            return int(conn.execute(reviews_table.delete().where(gone)).rowcount or 0)
+
+        return self._run(work, write=True)
+
     def count(self) -> int:
         """Returns how many corrections there are."""
         return self._run(

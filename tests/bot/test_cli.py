@@ -138,7 +138,13 @@ def test_conversations_purge_prints_counts(env, capsys):
 
     log = ConversationLog(get_settings().database_url)
     log.ingest([{"sender_id": "s", "event": "user", "timestamp": 1_000_000_000.0, "text": "x"}])
+    from staff.review import ReviewStore
+
+    turn = log.turns()[0]
+    ReviewStore(get_settings().database_url).resolve(turn.id, "dismissed", actor="lan")
     assert main(["conversations", "purge", "--days", "30"]) == 0
-    assert json.loads(capsys.readouterr().out)["turns"] == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["turns"] == 1 and out["reviews"] == 1
+    assert ReviewStore(get_settings().database_url).resolution(turn.id) is None
     assert main(["conversations", "purge", "--days", "0"]) == 1
     assert "at least 1" in capsys.readouterr().err
