@@ -11,7 +11,8 @@ Prints, per configuration: p50/p95/p99 latency, messages per second, errors (non
 empty reply or the "busy" apology), lost turns (a message the balancer accepted that is
 not a user event in the tracker store afterwards), how long the events consumer took to
 write every turn to the conversation log after the run, and the resident memory of each
-process.
+process, and the CPU each process used during the load (in cores) with the whole
+machine's busy share (PostgreSQL, Redis, RabbitMQ and this client included).
 
 Usage:
     python benchmarks/bench_cluster.py [--replicas 1,2] [--users 50] [--seconds 60]
@@ -107,6 +108,22 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
 
 
 class Run:
@@ -295,9 +312,12 @@ def stop_cluster(process: subprocess.Popen, env: dict[str, str]) -> None:
     asyncio.run(drop_queue())
 
 
+def parts(home: Path) -> dict[str, dict]:
+    return json.loads((home / "run" / "cluster.json").read_text())["parts"]
+
+
 def memory(home: Path) -> dict[str, float | None]:
-    manifest = json.loads((home / "run" / "cluster.json").read_text())
-    return {name: rss_mb(part["pid"]) for name, part in sorted(manifest["parts"].items())}
+    return {name: rss_mb(part["pid"]) for name, part in sorted(parts(home).items())}
 
 
 def summarise(run: Run, elapsed: float, lost: int, rss: dict) -> dict:
@@ -335,12 +355,22 @@ def main() -> int:
         startup_s = round(time.monotonic() - started, 1)
         try:
             url = f"http://{env['MOTCUA_LISTEN']}/webhooks/rest/webhook"
+            pids = {n: p["pid"] for n, p in parts(home).items()}
+            cpu_before = {n: cpu_seconds(p) for n, p in pids.items()}
+            busy_before = machine_busy()
             run, elapsed = asyncio.run(load(url, args.users, args.seconds))
+            busy_after = machine_busy()
+            cores = {
+                n: round((cpu_seconds(p) - cpu_before[n]) / elapsed, 2) for n, p in pids.items()
+            }
+            busy = (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
             rss = memory(home)
             lost = lost_turns(env["MOTCUA_TRACKER_STORE_URL"], run.sent)
             analytics = analytics_catch_up(env["MOTCUA_DATABASE_URL"], sum(run.sent.values()))
             results[f"{replicas}+{replicas}"] = {
                 **summarise(run, elapsed, lost, rss),
+                "cpu_cores_used": cores,
+                "machine_cpu_busy": round(busy, 2),
                 **analytics,
                 "startup_s": startup_s,
             }
