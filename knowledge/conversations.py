@@ -138,6 +138,7 @@ turns_table = sa.Table(
     sa.Index("ix_turns_review", "review", "asked_at"),
     sa.Index("ix_turns_procedure", "procedure_code"),
 )
+_UPDATE_TURN = turns_table.update().where(turns_table.c.id == sa.bindparam("turn_id"))
 seen_table = sa.Table(
     "conversation_events_seen",
     _metadata,
@@ -245,15 +246,14 @@ class ConversationLog(SqlStore):
         seen = set(
             conn.execute(sa.select(seen_table.c.key).where(seen_table.c.key.in_(keys))).scalars()
         )
-        applied = 0
+        new_keys: list[dict[str, Any]] = []
         open_turns: dict[str, dict[str, Any]] = {}
         for event, key in zip(events, keys, strict=True):
             if key in seen:
                 continue
             seen.add(key)
             ts = float(event.get("timestamp") or 0.0)
-            conn.execute(seen_table.insert().values(key=key, ts=ts))
-            applied += 1
+            new_keys.append({"key": key, "ts": ts})
             sender = str(event["sender_id"])[:128]
             kind = event.get("event")
             if kind == "user":
@@ -267,7 +267,9 @@ class ConversationLog(SqlStore):
             self._apply(turn, event, ts)
         for turn in open_turns.values():
             self._flush(conn, turn)
-        return applied
+        if new_keys:
+            conn.execute(seen_table.insert(), new_keys)
+        return len(new_keys)
 
     def _new_turn(
         self, conn: sa.engine.Connection, sender: str, event: dict[str, Any], ts: float
@@ -295,23 +297,15 @@ class ConversationLog(SqlStore):
             "rating": None,
             "review": "",
         }
-        row["id"] = conn.execute(turns_table.insert().values(**row)).inserted_primary_key[0]
+        row["id"] = None  # inserted, with its final values, when the turn is flushed
         if intent == FEEDBACK_INTENT:
-            self._rate_latest_answer(
-                conn, sender, row["id"], rating_of(text, parse.get("entities") or [])
-            )
+            self._rate_latest_answer(conn, sender, rating_of(text, parse.get("entities") or []))
         return row
 
-    def _rate_latest_answer(
-        self, conn: sa.engine.Connection, sender: str, before_id: int, rating: str
-    ) -> None:
+    def _rate_latest_answer(self, conn: sa.engine.Connection, sender: str, rating: str) -> None:
         row = conn.execute(
             sa.select(turns_table)
-            .where(
-                turns_table.c.sender_id == sender,
-                turns_table.c.id < before_id,
-                turns_table.c.procedure_code.is_not(None),
-            )
+            .where(turns_table.c.sender_id == sender, turns_table.c.procedure_code.is_not(None))
             .order_by(turns_table.c.id.desc())
             .limit(1)
         ).first()
@@ -368,7 +362,10 @@ class ConversationLog(SqlStore):
         )
         turn["review"] = ",".join(reasons)
         values = {k: v for k, v in turn.items() if k != "id"}
-        conn.execute(turns_table.update().where(turns_table.c.id == turn["id"]).values(**values))
+        if turn["id"] is None:
+            turn["id"] = conn.execute(turns_table.insert(), values).inserted_primary_key[0]
+        else:
+            conn.execute(_UPDATE_TURN, {**values, "turn_id": turn["id"]})
 
     def purge(self, older_than: datetime) -> int:
         """Deletes turns asked before ``older_than`` (naive UTC); returns how many.
