@@ -341,6 +341,10 @@ def store_endpoints(env: dict[str, str]) -> dict[str, dict]:
             "username": unquote(url.username or "guest"),
             "password": unquote(url.password or "guest"),
             "queues": [env.get("MOTCUA_EVENT_QUEUE") or "motcua_events"],
+            # Rasa's default exchange (rasa-exchange, fanout) copies every event to every
+            # queue bound to it: another deployment or test on the same RabbitMQ would
+            # receive ours. One exchange per queue keeps them apart.
+            "exchange_name": env.get("MOTCUA_EVENT_QUEUE") or "motcua_events",
         }
     return sections
 

@@ -43,6 +43,7 @@ def test_cluster_urls_become_rasa_sections():
     assert sections["lock_store"]["password"] == "secret"
     assert sections["event_broker"]["port"] == 5672
     assert sections["event_broker"]["queues"] == ["motcua_events"]
+    assert sections["event_broker"]["exchange_name"] == "motcua_events"  # not Rasa's shared one
 
 
 @pytest.mark.parametrize(
