@@ -335,7 +335,7 @@ def store_endpoints(env: dict[str, str]) -> dict[str, dict]:
         if url.scheme not in ("amqp", "amqps"):
             raise ValueError("MOTCUA_EVENT_BROKER_URL must be an amqp:// URL")
         sections["event_broker"] = {
-            "type": "pika",
+            "type": "bot.events.RetryingPikaEventBroker",  # Rasa's pika broker, retrying
             "url": url.hostname or "localhost",
             "port": url.port or 5672,
             "username": unquote(url.username or "guest"),
