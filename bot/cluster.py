@@ -30,14 +30,12 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bot.runner import ROOT, RunError, RunSettings, Servers, _env, port_free
+from bot.runner import ROOT, RunError, RunSettings, Servers, _env, get_json, port_free
 
 logger = logging.getLogger(__name__)
 
@@ -256,16 +254,6 @@ def check_nginx(command: list[str]) -> None:
 # ---------------------------------------------------------------------------------- health
 
 
-def _get_json(url: str, timeout: float = 2.0) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, {}
-    except (urllib.error.URLError, OSError, ValueError):
-        return 0, {}
-
-
 def _down(reason: str) -> dict:
     return {"status": "down", "error": reason}
 
@@ -350,7 +338,7 @@ class Health:
         parts: dict[str, object] = {}
         rasa = []
         for port in s.rasa_ports:
-            code, body = _get_json(f"http://127.0.0.1:{port}/status")
+            code, body = get_json(f"http://127.0.0.1:{port}/status")
             ok = code == 200 and bool(body.get("model_file"))
             rasa.append(
                 {"port": port, "status": "ok" if ok else "down"}
@@ -362,7 +350,7 @@ class Health:
         manifest = IndexVersions(self.index_dir).manifest()
         actions = []
         for port in s.actions_ports:
-            code, body = _get_json(f"http://127.0.0.1:{port}/motcua/status")
+            code, body = get_json(f"http://127.0.0.1:{port}/motcua/status")
             if code == 200:
                 actions.append(
                     {"port": port, "status": "ok", "index_version": body.get("index_version")}
@@ -717,7 +705,7 @@ def _ready_rasa(port: int) -> Callable[[], bool]:
 
 def _ready_actions(port: int) -> Callable[[], bool]:
     def ready() -> bool:
-        code, body = _get_json(f"http://127.0.0.1:{port}/motcua/status")
+        code, body = get_json(f"http://127.0.0.1:{port}/motcua/status")
         return code == 200 and bool(body.get("index_version"))
 
     return ready

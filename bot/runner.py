@@ -150,7 +150,8 @@ def port_free(port: int) -> bool:
     return free(port, "0.0.0.0")
 
 
-def _get_json(url: str, timeout: float = 2.0) -> tuple[int, dict]:
+def get_json(url: str, timeout: float = 2.0) -> tuple[int, dict]:
+    """GETs ``url``; returns ``(status, JSON body)``, ``(0, {})`` when nothing answers."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
@@ -162,13 +163,13 @@ def _get_json(url: str, timeout: float = 2.0) -> tuple[int, dict]:
 
 def rasa_ready(port: int) -> bool:
     """Tells whether the Rasa server at ``port`` has a model loaded (``/status`` is 200)."""
-    status, body = _get_json(f"http://127.0.0.1:{port}/status")
+    status, body = get_json(f"http://127.0.0.1:{port}/status")
     return status == 200 and bool(body.get("model_file"))
 
 
 def actions_ready(port: int) -> bool:
     """Tells whether the action server at ``port`` answers ``/health``."""
-    status, body = _get_json(f"http://127.0.0.1:{port}/health")
+    status, body = get_json(f"http://127.0.0.1:{port}/health")
     return status == 200 and body.get("status") == "ok"
 
 
