@@ -254,4 +254,7 @@ async def test_publisher_keeps_every_event_through_forced_closes(tmp_path, amqp_
         stop.set()
         await asyncio.wait_for(task, 10)
         await broker.close()
-    assert all(len(log.transcript(f"p{i}")) == 1 for i in range(100))
+    turns = [log.transcript(f"p{i}") for i in range(100)]
+    assert all(len(t) == 1 for t in turns)
+    # in order: every turn got its own slot and reply, none was folded into another
+    assert all(t[0].procedure_code == "1.001456" and t[0].reply == "trả lời 0" for t in turns)
