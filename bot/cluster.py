@@ -35,7 +35,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bot.runner import ROOT, RunError, RunSettings, Servers, _env, get_json, port_free
+from bot.runner import (
+    ROOT,
+    RunError,
+    RunSettings,
+    Servers,
+    _env,
+    get_json,
+    port_free,
+    stop_on_signals,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -722,22 +731,14 @@ def serve(*, force_train: bool = False, log=print) -> int:
     except ValueError as exc:
         raise RunError(str(exc)) from exc
     cluster = Cluster(settings, log)
-    stopping = False
-
-    def on_signal(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        cluster.start(force_train=force_train)
-        cluster.supervise(lambda: stopping)
-        log("motcua: stopping…")
-        return 0
-    finally:
-        cluster.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with stop_on_signals() as stopping:
+        try:
+            cluster.start(force_train=force_train)
+            cluster.supervise(stopping)
+            log("motcua: stopping…")
+            return 0
+        finally:
+            cluster.stop()
 
 
 # ---------------------------------------------------------------------------------- CLI

@@ -22,7 +22,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -372,6 +373,27 @@ def write_endpoints(path: Path, action_url: str, env: dict[str, str] | None = No
     )
 
 
+@contextmanager
+def stop_on_signals() -> Iterator[Callable[[], bool]]:
+    """Turns SIGINT and SIGTERM into a flag a supervising loop polls; restores the handlers.
+
+    Yields:
+        A function that tells whether a stop was asked for.
+    """
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: stopping
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def prepare(log=print) -> None:
     """Seeds the catalogue, builds its index and seeds demo dossiers where missing."""
     from knowledge.dossiers import DossierStore, seed_demo
@@ -422,66 +444,58 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
     credentials = home / "credentials.yml"
     channels = write_credentials(credentials, env)
     servers = Servers(settings)
-    stopping = False
-
-    def on_signal(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        servers.start(
-            "actions",
-            [sys.executable, "-m", "actions.server", "--port", str(settings.actions_port)],
-            env,
-        )
-        staff_command = [sys.executable, "-m", "staff.server", "--port", str(staff_port)]
-        servers.start("staff", staff_command, env)
-        servers.wait_until("actions", lambda: actions_ready(settings.actions_port), 180)
-        servers.start(
-            "rasa",
-            [
-                sys.executable,
-                "-m",
+    with stop_on_signals() as stopping:
+        try:
+            servers.start(
+                "actions",
+                [sys.executable, "-m", "actions.server", "--port", str(settings.actions_port)],
+                env,
+            )
+            staff_command = [sys.executable, "-m", "staff.server", "--port", str(staff_port)]
+            servers.start("staff", staff_command, env)
+            servers.wait_until("actions", lambda: actions_ready(settings.actions_port), 180)
+            servers.start(
                 "rasa",
-                "run",
-                "--enable-api",
-                "--model",
-                str(model),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(credentials),
-                "--port",
-                str(settings.rasa_port),
-                "--cors",
-                "*",
-            ],  # fmt: skip
-            env,
-        )
-        servers.wait_until("rasa", lambda: rasa_ready(settings.rasa_port), 300)
-        servers.wait_until("staff", lambda: actions_ready(staff_port), 60)  # same /health
-        url = f"http://localhost:{settings.rasa_port}/webhooks/rest/webhook"
-        log(
-            "motcua: ready.\n"
-            f"  channels: {', '.join(channels)}\n"
-            f"  REST:    POST {url}\n"
-            f"  example: curl -s {url} -H 'Content-Type: application/json' "
-            '-d \'{"sender": "me", "message": "làm hộ chiếu cần giấy tờ gì"}\'\n'
-            f"  health:  http://localhost:{settings.rasa_port}/status, "
-            f"http://localhost:{settings.actions_port}/health\n"
-            f"  staff:   http://localhost:{staff_port}/ (accounts: motcua staff create-user)\n"
-            f"  logs:    {settings.logs_dir}\n"
-            "  Ctrl-C stops every server."
-        )
-        while not stopping:
-            dead = servers.dead()
-            if dead:
-                raise RunError(f"the {dead} server stopped unexpectedly:\n{servers.tail(dead)}")
-            time.sleep(0.5)
-        log("motcua: stopping…")
-        return 0
-    finally:
-        servers.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+                [
+                    sys.executable,
+                    "-m",
+                    "rasa",
+                    "run",
+                    "--enable-api",
+                    "--model",
+                    str(model),
+                    "--endpoints",
+                    str(endpoints),
+                    "--credentials",
+                    str(credentials),
+                    "--port",
+                    str(settings.rasa_port),
+                    "--cors",
+                    "*",
+                ],  # fmt: skip
+                env,
+            )
+            servers.wait_until("rasa", lambda: rasa_ready(settings.rasa_port), 300)
+            servers.wait_until("staff", lambda: actions_ready(staff_port), 60)  # same /health
+            url = f"http://localhost:{settings.rasa_port}/webhooks/rest/webhook"
+            log(
+                "motcua: ready.\n"
+                f"  channels: {', '.join(channels)}\n"
+                f"  REST:    POST {url}\n"
+                f"  example: curl -s {url} -H 'Content-Type: application/json' "
+                '-d \'{"sender": "me", "message": "làm hộ chiếu cần giấy tờ gì"}\'\n'
+                f"  health:  http://localhost:{settings.rasa_port}/status, "
+                f"http://localhost:{settings.actions_port}/health\n"
+                f"  staff:   http://localhost:{staff_port}/ (accounts: motcua staff create-user)\n"
+                f"  logs:    {settings.logs_dir}\n"
+                "  Ctrl-C stops every server."
+            )
+            while not stopping():
+                dead = servers.dead()
+                if dead:
+                    raise RunError(f"the {dead} server stopped unexpectedly:\n{servers.tail(dead)}")
+                time.sleep(0.5)
+            log("motcua: stopping…")
+            return 0
+        finally:
+            servers.stop()
