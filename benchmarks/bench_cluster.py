@@ -43,6 +43,9 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench_dialogue import percentile, rss_mb  # noqa: E402 (same folder; run as a script)
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "MOTCUA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -93,21 +96,6 @@ def free_port(avoid: set[int] | None = None) -> int:
             continue
         avoid.update({port, port + 1})
         return port
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-
-
-def rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
 
 
 def cpu_seconds(pid: int) -> float:
