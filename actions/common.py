@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 
 from knowledge.query import detect_language
+from knowledge.understanding import requested_language
 
 
 def reply_language(tracker: Tracker) -> str:
-    """Returns ``"vi"`` or ``"en"``: the ``language`` slot, else a guess from the message."""
+    """Returns ``"vi"`` or ``"en"``, the language to reply in.
+
+    An explicit wish in the latest message ("please answer in English") wins, then a wish
+    made earlier in the conversation (slot ``preferred_language``), then the language the
+    NLU heard (slot ``language``), else a guess from the message.
+    """
+    wish = requested_language(last_text(tracker))
+    if wish is not None:
+        return wish
+    preferred = tracker.get_slot("preferred_language")
+    if preferred in ("vi", "en"):
+        return preferred
     slot = tracker.get_slot("language")
     if slot in ("vi", "en"):
         return slot
@@ -29,3 +42,11 @@ def entity(tracker: Tracker, name: str) -> str | None:
     """Returns the first value of entity ``name`` in the latest message, if any."""
     value = next(tracker.get_latest_entity_values(name), None)
     return str(value) if value is not None else None
+
+
+def language_events(tracker: Tracker, language: str) -> list[EventType]:
+    """Returns the slot events that keep the reply language (and remember a wish)."""
+    events: list[EventType] = [SlotSet("language", language)]
+    if requested_language(last_text(tracker)) is not None:
+        events.append(SlotSet("preferred_language", language))
+    return events

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import last_text, reply_language
 from actions.procedures import _send
 from actions.runtime import get_runtime
+from knowledge.understanding import default_lexicon, detect_aspects
 
 _HELP = {
     "vi": (
@@ -36,13 +37,21 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Answers an overview when search is confident, else explains what it can do."""
+        """Answers (or offers candidates) when the text names a procedure, else explains."""
         text = last_text(tracker)
         language = reply_language(tracker)
         if text and not text.startswith("/"):
-            # One search: without a current procedure, ask() answers only when confident.
-            reply = get_runtime().assistant.ask(text, "overview", language)
-            if reply.kind == "answer":
-                return [SlotSet("language", language), *_send(dispatcher, reply, language)]
+            # Understanding first: a message that names a procedure topic is a procedure
+            # question even when the NLU was unsure (answered, or the candidates offered).
+            assistant = get_runtime().assistant
+            aspects = detect_aspects(text) or ["overview"]
+            reply = assistant.ask(text, aspects, language, tracker.get_slot("procedure_code"))
+            if reply.kind == "answer" or (
+                reply.kind == "choose" and default_lexicon().names_topic(text)
+            ):
+                events = _send(dispatcher, reply, language)
+                if reply.kind == "choose":
+                    events.append(SlotSet("pending_text", text))
+                return [SlotSet("language", language), *events]
         dispatcher.utter_message(text=_HELP[language])
         return [SlotSet("language", language)]

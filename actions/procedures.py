@@ -9,11 +9,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity, last_text, latest_intent, reply_language
+from actions.common import entity, language_events, last_text, latest_intent, reply_language
 from actions.runtime import get_runtime
 from knowledge.assistant import INTENT_ASPECTS, Reply
 from knowledge.conversations import feedback_buttons
 from knowledge.text import fold
+from knowledge.understanding import detect_aspects
 
 _ORDINALS = {
     "1": 1, "mot": 1, "nhat": 1, "first": 1, "one": 1,
@@ -29,7 +30,7 @@ def _send(dispatcher: CollectingDispatcher, reply: Reply, language: str = "vi") 
         dispatcher.utter_message(text=reply.text, buttons=buttons)
     else:
         dispatcher.utter_message(text=reply.text)
-    events: list[EventType] = [SlotSet("aspect", reply.aspect)]
+    events: list[EventType] = [SlotSet("aspect", reply.aspect), SlotSet("aspects", reply.aspects)]
     if reply.kind == "answer":
         events += [SlotSet("procedure_code", reply.procedure_code), SlotSet("candidates", None)]
     elif reply.kind == "choose":
@@ -50,20 +51,45 @@ class ActionAnswerProcedure(Action):
         """Searches the text and answers, keeps the current procedure, or offers choices."""
         text = last_text(tracker)
         language = reply_language(tracker)
-        aspect = INTENT_ASPECTS.get(latest_intent(tracker), "overview")
-        pending = tracker.get_slot("pending_text") if tracker.get_slot("candidates") else None
-        if pending:
-            # Choices were offered and the citizen answers with words ("căn cước ạ"): read
-            # them together with the question they clarify, and keep its aspect.
-            text = f"{pending} {text}"
-            if aspect == "overview":
-                aspect = tracker.get_slot("aspect") or aspect
+        aspects = asked_aspects(text, latest_intent(tracker))
         assistant = get_runtime().assistant
         offered = tracker.get_slot("candidates") or None
-        reply = assistant.ask(text, aspect, language, tracker.get_slot("procedure_code"), offered)
+        pending = tracker.get_slot("pending_text") if offered else None
+        reply = None
+        if offered:
+            # Choices are pending: an aspect-only follow-up keeps them, a message naming
+            # one of them answers it.
+            reply = assistant.follow_choices(text, aspects, language, offered)
+        if reply is None and pending:
+            # The citizen answers the offer with words ("căn cước ạ"): read them together
+            # with the question they clarify, and keep its aspect.
+            text = f"{pending} {text}"
+            if aspects == ["overview"]:
+                aspects = [tracker.get_slot("aspect") or "overview"]
+        if reply is None:
+            code = tracker.get_slot("procedure_code")
+            reply = assistant.ask(text, aspects, language, code, offered)
         events = _send(dispatcher, reply, language)
-        events.append(SlotSet("pending_text", text if reply.kind == "choose" else None))
-        return [SlotSet("language", language), *events]
+        if reply.kind == "choose":
+            events.append(SlotSet("pending_text", pending or text))
+        else:
+            events.append(SlotSet("pending_text", None))
+        return [*language_events(tracker, language), *events]
+
+
+def asked_aspects(text: str, intent: str) -> list[str]:
+    """Returns the aspects a message asks.
+
+    Every one it names when it names several ("cần giấy tờ gì và hết bao nhiêu tiền"),
+    else the one the NLU recognised.
+    """
+    aspect = INTENT_ASPECTS.get(intent, "overview")
+    named = detect_aspects(text)
+    if len(named) >= 2:
+        return named if aspect in named or aspect == "overview" else [aspect, *named]
+    if aspect == "overview" and named:
+        return named
+    return [aspect]
 
 
 def pick_from_text(text: str, candidates: list[str]) -> str | None:
@@ -100,10 +126,10 @@ class ActionChooseProcedure(Action):
         if code is None:
             code = pick_from_text(last_text(tracker), candidates)
         assistant = get_runtime().assistant
-        aspect = tracker.get_slot("aspect") or "overview"
+        aspect = tracker.get_slot("aspects") or tracker.get_slot("aspect") or "overview"
         if code is None:
             pending = tracker.get_slot("pending_text") or last_text(tracker)
             reply = assistant.ask(pending, aspect, language, tracker.get_slot("procedure_code"))
         else:
             reply = assistant.choose(code, aspect, language)
-        return [SlotSet("language", language), *_send(dispatcher, reply, language)]
+        return [*language_events(tracker, language), *_send(dispatcher, reply, language)]

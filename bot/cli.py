@@ -100,15 +100,14 @@ def _read_catalogue_file(path: Path):
 
 def cmd_catalogue_import(args: argparse.Namespace) -> int:
     """Loads an official export (or a catalogue in our schema) into the database."""
-    from knowledge.catalogue import CatalogueStore, enrich, load_sample_catalogue
+    from knowledge.catalogue import CatalogueStore, layer_all
     from knowledge.settings import get_settings
 
     procedures, errors = _read_catalogue_file(Path(args.path))
-    curated = {p.code: p for p in load_sample_catalogue()}
-    procedures = [enrich(p, curated.get(p.code)) for p in procedures]
-    store = CatalogueStore(get_settings().database_url)
     sources = {p.source for p in procedures}
     replace = sources.pop() if args.replace and len(sources) == 1 else None
+    procedures = layer_all(procedures)
+    store = CatalogueStore(get_settings().database_url)
     report = store.upsert(procedures, replace_source=replace)
     report.errors = errors
     for code, reason in errors[:50]:
@@ -167,15 +166,13 @@ def cmd_catalogue_stats(args: argparse.Namespace) -> int:
     settings = get_settings()
     store = CatalogueStore(settings.database_url)
     store.ensure_seeded()
-    print(
-        json.dumps(
-            {
-                "database": store._safe_url(),
-                "procedures": store.count(),
-                "fingerprint": store.fingerprint(),
-            }
-        )
-    )
+    stats = store.stats()
+    if args.json:
+        print(json.dumps({"database": store._safe_url(), **stats}))
+        return 0
+    print(f"database: {store._safe_url()}")
+    for key, value in stats.items():
+        print(f"{key}: {value}")
     return 0
 
 
@@ -198,30 +195,93 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 
 def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     """Prints recall@1, recall@5 and MRR@10 of the search on labelled questions."""
-    from knowledge.evaluate import evaluate, load_questions
+    from knowledge.evaluate import Ranking, evaluate, load_questions
 
     try:
         questions = load_questions(Path(args.questions))
     except (OSError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     if args.catalogue:
-        from knowledge.catalogue import enrich, load_sample_catalogue
-        from knowledge.embeddings import make_embedder
-        from knowledge.search import ProcedureSearch
-        from knowledge.settings import get_settings
+        from knowledge.ranker import load_bundled_ranker
 
-        procedures, errors = _read_catalogue_file(Path(args.catalogue))
-        curated = {p.code: p for p in load_sample_catalogue()}
-        procedures = [enrich(p, curated.get(p.code)) for p in procedures]
-        settings = get_settings()
-        embedder = make_embedder(
-            settings.embedding_model, settings.threads, settings.embedding_text or None
-        )
-        search = ProcedureSearch(procedures, embedder)
+        search = _full_search(Path(args.catalogue))
+        search = search.with_ranker(None if args.no_ranker else load_bundled_ranker())
     else:
         search = _open_search(args).search
-    result = evaluate(questions, lambda q: [h.code for h in search.search(q, 10).hits])
+        if args.no_ranker:
+            search = search.with_ranker(None)
+
+    def rank(question: str) -> Ranking:
+        found = search.search(question, 10)
+        return Ranking([h.code for h in found.hits], found.confident)
+
+    if args.split:
+        questions = [q for q in questions if q.get("split") == args.split]
+    result = evaluate(questions, rank)
     print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _full_search(catalogue: Path):
+    """A search over an export layered with the built-in catalogue (nothing stored)."""
+    from knowledge.catalogue import layer_all
+    from knowledge.embeddings import make_embedder
+    from knowledge.search import ProcedureSearch
+    from knowledge.settings import get_settings
+
+    procedures, _errors = _read_catalogue_file(catalogue)
+    settings = get_settings()
+    embedder = make_embedder(
+        settings.embedding_model, settings.threads, settings.embedding_text or None
+    )
+    return ProcedureSearch(layer_all(procedures), embedder)
+
+
+def cmd_eval_train_ranker(args: argparse.Namespace) -> int:
+    """Trains the reranker and confidence model on labelled questions and saves them."""
+    from knowledge.evaluate import load_questions
+    from knowledge.ranker import examples_from, save_ranker, search_rescorer, train
+
+    questions = load_questions(Path(args.questions))
+    if args.split:
+        questions = [q for q in questions if q.get("split") == args.split]
+    if not questions:
+        raise CliError("no questions to train on (check --split)")
+    search = _full_search(Path(args.catalogue)).with_ranker(None)
+    examples = examples_from(search, questions)
+    ranker = train(examples, search_rescorer(search), precision=args.precision)
+    ranker.trained_on = {
+        "questions": Path(args.questions).name,
+        "split": args.split or "all",
+        "n": len(examples),
+        "precision_target": args.precision,
+    }
+    save_ranker(ranker, Path(args.out))
+    print(
+        json.dumps(
+            {"saved": args.out, "threshold": round(ranker.threshold, 4), **ranker.trained_on}
+        )
+    )
+    return 0
+
+
+def cmd_eval_conversations(args: argparse.Namespace) -> int:
+    """Replays multi-turn conversations over REST and prints one JSON summary."""
+    from bot.replay import ReplayError, load_conversations, replay
+
+    url = args.url
+    if url is None:
+        from bot.runner import RunSettings
+        from knowledge.settings import get_settings
+
+        url = f"http://127.0.0.1:{RunSettings.from_env(get_settings().home).rasa_port}"
+    if "/webhooks/" not in url:
+        url = url.rstrip("/") + "/webhooks/rest/webhook"
+    try:
+        result = replay(load_conversations(Path(args.file)), url, split=args.split)
+    except ReplayError as exc:
+        raise CliError(str(exc)) from exc
+    print(json.dumps(result, ensure_ascii=False, indent=None if args.compact else 1))
     return 0
 
 
@@ -385,7 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("code", help="procedure code, e.g. 1.001193")
     show.add_argument("--json", action="store_true", help="print the normalised record as JSON")
     show.set_defaults(func=cmd_catalogue_show)
-    stats = csub.add_parser("stats", help="count and fingerprint")
+    stats = csub.add_parser(
+        "stats", help="counts (procedures, curated, English), known fee share, fingerprint"
+    )
+    stats.add_argument("--json", action="store_true", help="one JSON object")
     stats.set_defaults(func=cmd_catalogue_stats)
 
     index = sub.add_parser("index", help="the dense search index")
@@ -405,7 +468,30 @@ def build_parser() -> argparse.ArgumentParser:
     retr.add_argument(
         "--catalogue", help="evaluate over this export instead of the database (not stored)"
     )
+    retr.add_argument("--split", help="only the questions of this split (dev, holdout)")
+    retr.add_argument(
+        "--no-ranker", action="store_true", help="the hand-tuned fusion instead of the ranker"
+    )
     retr.set_defaults(func=cmd_eval_retrieval)
+    tr = esub.add_parser(
+        "train-ranker", help="learn the reranker and confidence model from labelled questions"
+    )
+    tr.add_argument("--questions", required=True, help="JSON lines with q, gold (and split)")
+    tr.add_argument("--catalogue", required=True, help="the export to search (layered, not stored)")
+    tr.add_argument("--split", default="dev", help="train on this split only (default: dev)")
+    tr.add_argument("--precision", type=float, default=0.96, help="target answered precision")
+    tr.add_argument("--out", default="knowledge/data/ranker.json", help="where to save it")
+    tr.set_defaults(func=cmd_eval_train_ranker)
+    conv = esub.add_parser(
+        "conversations", help="replay multi-turn conversations over REST, check every turn"
+    )
+    conv.add_argument("file", help="YAML conversations with per-turn expectations")
+    conv.add_argument(
+        "--url", help="the assistant (default: this machine's motcua run, MOTCUA_RASA_PORT)"
+    )
+    conv.add_argument("--split", help="only the conversations of this split (dev, holdout)")
+    conv.add_argument("--compact", action="store_true", help="print the JSON on one line")
+    conv.set_defaults(func=cmd_eval_conversations)
 
     dossiers = sub.add_parser("dossiers", help="dossier status records (lookups, demo data)")
     dsub = dossiers.add_subparsers(dest="dossiers_command", required=True, metavar="ACTION")

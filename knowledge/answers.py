@@ -2,15 +2,20 @@
 
 Each answer states the procedure's name and code, answers the aspect asked
 (documents, fee, time, where, online, eligibility, steps, or an overview) with
-the catalogue's own values, and ends with the official link. The catalogue is
-Vietnamese: English answers translate the labels and units, name the procedure
-in English where known, and keep document names as the catalogue writes them.
+the catalogue's own values, and ends with the official link. Built-in entries
+carry their own English (documents, steps, fees, agencies), so English answers read
+as English; for a procedure known only from an official import, English answers
+translate the labels and units, name the procedure by a glossary translation marked
+as unofficial, and say plainly that the official details below are in Vietnamese.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from knowledge.schema import Channel, Document, Fee, Procedure, ProcessingTime
 from knowledge.text import fold
+from knowledge.vocabulary import english_gloss
 
 ASPECTS = ("documents", "fee", "time", "where", "online", "eligibility", "steps", "overview")
 """What a citizen can ask about a procedure."""
@@ -73,11 +78,13 @@ _LABELS = {
         "details": "Chi tiết",
         "agency_unknown": "cơ quan có thẩm quyền (xem trang chính thức)",
         "verify": "Mức phí, thời hạn có thể thay đổi; anh/chị nên kiểm tra lại khi nộp.",
+        "unofficial": "bản dịch không chính thức",
+        "vietnamese_details": "",
     },
     "en": {
         "procedure": "Procedure",
         "code": "code",
-        "documents": "Documents to prepare (names as in the official catalogue)",
+        "documents": "Documents to prepare",
         "no_documents": "The catalogue has no document list for it; please ask the one-stop desk.",
         "more_documents": "… and {n} more (see the official page).",
         "originals": "original",
@@ -103,6 +110,11 @@ _LABELS = {
         "details": "Details",
         "agency_unknown": "the competent agency (see the official page)",
         "verify": "Fees and times can change; please check when you submit.",
+        "unofficial": "unofficial translation",
+        "vietnamese_details": (
+            "We have no English version of this procedure yet: the official details below "
+            "are in Vietnamese."
+        ),
     },
 }
 
@@ -123,29 +135,50 @@ def format_vnd(amount: int, language: str) -> str:
     return f"{amount:,}".replace(",", ".") + " đ"
 
 
+def _pick(vietnamese: str, english: str, language: str) -> str:
+    """Returns the English text for English replies when the catalogue has it."""
+    return english if _lang(language) == "en" and english else vietnamese
+
+
 def format_time(time: ProcessingTime, language: str) -> str:
-    """Formats a processing time from its number and unit, or its original text."""
+    """Formats a processing time from its number and unit, or its original text.
+
+    Curated entries (those with an English text) add their explanation to the number.
+    """
     lang = _lang(language)
     if time.value is not None and time.unit:
         value = int(time.value) if float(time.value).is_integer() else time.value
-        return f"{value} {_UNITS[lang][time.unit]}"
+        shown = f"{value} {_UNITS[lang][time.unit]}"
+        note = _pick(time.text, time.text_en, lang) if time.text_en else ""
+        if note and fold(shown) not in fold(note):
+            return f"{shown} ({_clip(note, 200)})"
+        return _clip(note, 200) if note else shown
     if time.value is not None:
         return f"{int(time.value) if float(time.value).is_integer() else time.value}"
-    return _clip(time.text, 160) or _LABELS[lang]["no_info"]
+    return _clip(_pick(time.text, time.text_en, lang), 160) or _LABELS[lang]["no_info"]
 
 
 def format_fee(fee: Fee, language: str) -> str:
-    """Formats a fee: its amounts, "free", or the original wording."""
+    """Formats a fee: its amounts, "free", or the original wording.
+
+    Curated entries (those with an English text) always add their own explanation,
+    which names the regulation and any temporary reduction.
+    """
     lang = _lang(language)
     labels = _LABELS[lang]
-    if fee.amounts_vnd:
-        amounts = " / ".join(format_vnd(a, lang) for a in dict.fromkeys(fee.amounts_vnd))
-        note = _clip(fee.text, 220) if fee.text and len(fee.amounts_vnd) > 1 else ""
+    curated = bool(fee.text_en)
+    text = _pick(fee.text, fee.text_en, lang)
+    if fee.amounts_vnd or fee.amounts_usd:
+        shown = [format_vnd(a, lang) for a in dict.fromkeys(fee.amounts_vnd)]
+        shown += [f"{a:g} USD" for a in dict.fromkeys(fee.amounts_usd)]
+        amounts = " / ".join(shown)
+        several = len(fee.amounts_vnd) + len(fee.amounts_usd) > 1
+        note = _clip(text, 260) if text and (curated or several) else ""
         return f"{amounts} ({note})" if note else amounts
     if fee.free is True:
-        return labels["free"]
-    if fee.text and fee.text.lower() not in ("không có thông tin",):
-        return _clip(fee.text, 220)
+        return f"{labels['free']} ({_clip(text, 260)})" if curated and text else labels["free"]
+    if text and text.lower() not in ("không có thông tin",):
+        return _clip(text, 260)
     return labels["no_info"]
 
 
@@ -158,9 +191,10 @@ def format_document(document: Document, language: str) -> str:
     if document.copies:
         counts.append(f"{document.copies} {labels['copies']}")
     suffix = f" ({', '.join(counts)})" if counts else ""
+    name = _pick(document.name, document.name_en, language)
     shown = document.form and fold(document.form) not in fold(document.name)
     form = f" [{document.form}]" if shown else ""
-    return f"{_clip(document.name, 240)}{form}{suffix}"
+    return f"{_clip(name, 240)}{form}{suffix}"
 
 
 def title(procedure: Procedure, language: str) -> str:
@@ -169,7 +203,26 @@ def title(procedure: Procedure, language: str) -> str:
     labels = _LABELS[lang]
     if lang == "en" and procedure.name_en:
         return f"{procedure.name_en} — {procedure.name} ({labels['code']} {procedure.code})"
+    if lang == "en":
+        gloss = english_gloss(procedure.name)
+        if gloss:
+            return (
+                f"{gloss[:1].upper()}{gloss[1:]} ({labels['unofficial']}) — {procedure.name} "
+                f"({labels['code']} {procedure.code})"
+            )
     return f"{procedure.name} ({labels['code']} {procedure.code})"
+
+
+def english_complete(procedure: Procedure) -> bool:
+    """Says whether the catalogue has this procedure's content in English (built-in entries)."""
+    return bool(procedure.name_en) and all(d.name_en for d in procedure.documents)
+
+
+def _list(vietnamese: list[str], english: list[str], language: str) -> list[str]:
+    """Returns the English list for English replies when it matches the Vietnamese one."""
+    if _lang(language) == "en" and english and len(english) == len(vietnamese):
+        return english
+    return vietnamese
 
 
 def _channel_lines(channels: list[Channel], language: str, value) -> list[str]:
@@ -220,7 +273,8 @@ def _ways(procedure: Procedure, language: str) -> str:
 
 def _where(procedure: Procedure, language: str) -> list[str]:
     labels = _LABELS[_lang(language)]
-    agencies = "; ".join(procedure.agencies[:4]) or labels["agency_unknown"]
+    agencies = "; ".join(_list(procedure.agencies, procedure.agencies_en, language)[:4])
+    agencies = agencies or labels["agency_unknown"]
     lines = [f"{labels['where']}: {_clip(agencies, 300)}"]
     if procedure.channels:
         lines.append(f"{labels['ways']}: {_ways(procedure, language)}")
@@ -234,7 +288,8 @@ def _online(procedure: Procedure, language: str) -> list[str]:
     online = procedure.channel("online")
     if online is None:
         ways = _ways(procedure, language)
-        agencies = "; ".join(procedure.agencies[:3]) or labels["agency_unknown"]
+        agencies = "; ".join(_list(procedure.agencies, procedure.agencies_en, language)[:3])
+        agencies = agencies or labels["agency_unknown"]
         return [f"{labels['online_no']}: {ways or '-'} — {_clip(agencies, 240)}."]
     return [
         f"{labels['online_yes']} {labels['online_portal']}",
@@ -247,8 +302,10 @@ def _eligibility(procedure: Procedure, language: str) -> list[str]:
     labels = _LABELS[_lang(language)]
     lines = []
     if procedure.applicants:
-        lines.append(f"{labels['applicants']}: {', '.join(procedure.applicants)}")
-    conditions = _clip(procedure.conditions, 600) if procedure.conditions else ""
+        applicants = _list(procedure.applicants, procedure.applicants_en, language)
+        lines.append(f"{labels['applicants']}: {', '.join(applicants)}")
+    text = _pick(procedure.conditions, procedure.conditions_en, language)
+    conditions = _clip(text, 600) if text else ""
     lines.append(f"{labels['conditions']}: {conditions or labels['no_conditions']}")
     return lines
 
@@ -258,9 +315,11 @@ def _steps(procedure: Procedure, language: str) -> list[str]:
     if not procedure.steps:
         return [labels["no_steps"]]
     lines = [f"{labels['steps']}:"]
-    lines += [f"{n}. {_clip(step, 300)}" for n, step in enumerate(procedure.steps[:MAX_STEPS], 1)]
+    steps = _list(procedure.steps, procedure.steps_en, language)
+    lines += [f"{n}. {_clip(step, 300)}" for n, step in enumerate(steps[:MAX_STEPS], 1)]
     if procedure.result:
-        lines.append(f"{labels['result']}: {_clip(procedure.result, 200)}")
+        result = _pick(procedure.result, procedure.result_en, language)
+        lines.append(f"{labels['result']}: {_clip(result, 200)}")
     return lines
 
 
@@ -285,12 +344,13 @@ _SECTIONS = {
 }
 
 
-def compose_answer(procedure: Procedure, aspect: str, language: str) -> str:
-    """Answers one aspect of a procedure.
+def compose_answer(procedure: Procedure, aspect: str | Sequence[str], language: str) -> str:
+    """Answers one or several aspects of a procedure.
 
     Args:
         procedure: The catalogue record.
-        aspect: One of :data:`ASPECTS` (unknown aspects get the overview).
+        aspect: One of :data:`ASPECTS`, or several (answered together, in order: "what do
+            I bring, and is it free?"); unknown aspects get the overview.
         language: ``"vi"`` or ``"en"``.
 
     Returns:
@@ -298,10 +358,18 @@ def compose_answer(procedure: Procedure, aspect: str, language: str) -> str:
     """
     lang = _lang(language)
     labels = _LABELS[lang]
-    aspect = aspect if aspect in _SECTIONS else "overview"
-    section = _SECTIONS[aspect]
-    lines = [f"{labels['procedure']}: {title(procedure, lang)}", *section(procedure, lang)]
-    if aspect in ("fee", "time", "overview", "online"):
+    wanted = [aspect] if isinstance(aspect, str) else list(aspect)
+    aspects = list(dict.fromkeys(a if a in _SECTIONS else "overview" for a in wanted))
+    if not aspects:
+        aspects = ["overview"]
+    if len(aspects) > 1 and "overview" in aspects:
+        aspects.remove("overview")
+    lines = [f"{labels['procedure']}: {title(procedure, lang)}"]
+    if lang == "en" and not english_complete(procedure):
+        lines.append(labels["vietnamese_details"])
+    for name in aspects:
+        lines += _SECTIONS[name](procedure, lang)
+    if {"fee", "time", "overview", "online"} & set(aspects):
         lines.append(labels["verify"])
     if procedure.url:
         lines.append(f"{labels['details']}: {procedure.url}")

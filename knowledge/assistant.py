@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from knowledge.answers import ASPECTS, compose_answer, title
 from knowledge.search import ProcedureSearch, SearchResult
 from knowledge.text import fold
+from knowledge.understanding import requested_language, split_smalltalk, without_language_request
 
 INTENT_ASPECTS = {
     "ask_documents": "documents",
@@ -31,6 +32,9 @@ INTENT_ASPECTS = {
 """NLU intent -> aspect of the procedure to answer."""
 
 MAX_CANDIDATES = 3
+
+NAMED_CANDIDATE_COVERAGE = 0.5
+"""Share of a reply's topic words an offered candidate must explain to count as picked."""
 
 NEW_TOPIC_COVERAGE = 0.75
 """Share of a follow-up's topic words a candidate must explain for it to count as a new topic."""
@@ -61,6 +65,7 @@ class Reply:
         buttons: ``{"title", "payload"}`` for each candidate (``choose``).
         candidates: Codes offered, in order (``choose``).
         switched: Whether the answer moved to another procedure than the current one.
+        aspects: Every aspect answered or pending, in order (``aspect`` is the first).
     """
 
     kind: str
@@ -70,6 +75,11 @@ class Reply:
     buttons: list[dict[str, str]] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)
     switched: bool = False
+    aspects: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.aspects:
+            self.aspects = [self.aspect]
 
 
 _TEXTS = {
@@ -83,6 +93,10 @@ _TEXTS = {
         ),
         "unknown_code": "Dạ, em không tìm thấy thủ tục mã {code}.",
         "others": "Nếu anh/chị hỏi thủ tục khác, chọn:",
+        "still_choose": (
+            "Dạ, anh/chị cho em biết là thủ tục nào trong các thủ tục dưới đây để em trả lời "
+            "đúng (bấm nút hoặc gõ số):"
+        ),
     },
     "en": {
         "choose": (
@@ -94,6 +108,10 @@ _TEXTS = {
         ),
         "unknown_code": "Sorry, I cannot find a procedure with code {code}.",
         "others": "If you meant another procedure, pick one:",
+        "still_choose": (
+            "Which of these procedures is it about? Pick one so I can answer "
+            "(tap a button or type its number):"
+        ),
     },
 }
 
@@ -142,7 +160,7 @@ class Assistant:
     def ask(
         self,
         text: str,
-        aspect: str,
+        aspect: str | list[str],
         language: str,
         current_code: str | None = None,
         offered: list[str] | None = None,
@@ -151,7 +169,7 @@ class Assistant:
 
         Args:
             text: The citizen's message.
-            aspect: One of :data:`knowledge.answers.ASPECTS`.
+            aspect: One of :data:`knowledge.answers.ASPECTS`, or several asked together.
             language: ``"vi"`` or ``"en"`` (the reply language).
             current_code: The procedure under discussion, if any.
             offered: Candidates offered on the previous turn and not picked. When the
@@ -161,9 +179,10 @@ class Assistant:
         Returns:
             An answer, candidates to choose from, or a not-found reply.
         """
-        reply = self._ask(text, aspect, language, current_code)
+        aspects = _aspects(aspect)
+        reply = self._ask(text, aspects, language, current_code)
         if reply.kind == "choose" and offered and reply.candidates[0] == offered[0]:
-            answer = self._answer(reply.candidates[0], reply.aspect, language)
+            answer = self._answer(reply.candidates[0], reply.aspects, language)
             others = reply.buttons[1:]
             note = _TEXTS[_lang(language)]["others"]
             answer.text += "\n" + note + "\n" + "\n".join(b["title"] for b in others)
@@ -171,8 +190,51 @@ class Assistant:
             return answer
         return reply
 
-    def _ask(self, text: str, aspect: str, language: str, current_code: str | None) -> Reply:
-        aspect = aspect if aspect in ASPECTS else "overview"
+    def follow_choices(
+        self, text: str, aspect: str | list[str], language: str, offered: list[str]
+    ) -> Reply | None:
+        """Handles a message that answers an offer of candidates with something else.
+
+        An aspect-only follow-up ("bao nhiêu tiền?", "and online?") keeps the offer: the
+        same candidates come back, now for that aspect. A message that names one of the
+        candidates (its topic words fit that one clearly better) answers it.
+
+        Args:
+            text: The citizen's message (on its own, not joined to the pending question).
+            aspect: The aspect(s) it asks.
+            language: The reply language.
+            offered: The candidates offered, in order.
+
+        Returns:
+            The reply, or ``None`` when the message is a new question (search it).
+        """
+        aspects = _aspects(aspect)
+        procedures = [p for p in (self.search.get(c) for c in offered) if p is not None]
+        if not procedures:
+            return None
+        result = self.search.search(text, k=5)
+        indices = self.topic_indices(result)
+        if len(indices) <= 1:
+            lang = _lang(language)
+            reply = self._offer([p.code for p in procedures], aspects, language)
+            reply.text = reply.text.replace(_TEXTS[lang]["choose"], _TEXTS[lang]["still_choose"])
+            return reply
+        fits = sorted(
+            (
+                (result.query.coverage(self.search.words_of(p.code), indices), n, p.code)
+                for n, p in enumerate(procedures)
+            ),
+            reverse=True,
+        )
+        best, _, code = fits[0]
+        runner_up = fits[1][0] if len(fits) > 1 else 0.0
+        if best >= NAMED_CANDIDATE_COVERAGE and best > runner_up:
+            return self._answer(code, aspects, language)
+        return None
+
+    def _ask(self, text: str, aspects: list[str], language: str, current_code: str | None) -> Reply:
+        aspect = aspects
+        text = _question_text(text)
         current = self.search.get(current_code) if current_code else None
         result = self.search.search(text, k=5)
         indices = self.topic_indices(result)
@@ -196,46 +258,70 @@ class Assistant:
         if not result.hits:
             if current is not None:
                 return self._answer(current.code, aspect, language)
-            return Reply("not_found", _TEXTS[_lang(language)]["not_found"], aspect=aspect)
+            text = _TEXTS[_lang(language)]["not_found"]
+            return Reply("not_found", text, aspect=aspect[0], aspects=aspect)
         return self._choices(result, aspect, language)
 
-    def choose(self, code: str, aspect: str, language: str) -> Reply:
+    def choose(self, code: str, aspect: str | list[str], language: str) -> Reply:
         """Answers the pending question for a procedure the citizen picked."""
+        aspects = _aspects(aspect)
         if self.search.get(code) is None:
             text = _TEXTS[_lang(language)]["unknown_code"].format(code=code)
-            return Reply("not_found", text, aspect=aspect)
-        return self._answer(code, aspect if aspect in ASPECTS else "overview", language)
+            return Reply("not_found", text, aspect=aspects[0], aspects=aspects)
+        return self._answer(code, aspects, language)
 
     def _answer(
-        self, code: str, aspect: str, language: str, current_code: str | None = None
+        self, code: str, aspects: list[str], language: str, current_code: str | None = None
     ) -> Reply:
         procedure = self.search.get(code)
-        text = compose_answer(procedure, aspect, language)
+        text = compose_answer(procedure, aspects, language)
         switched = current_code is not None and current_code != code
-        return Reply("answer", text, code, aspect, switched=switched)
+        return Reply("answer", text, code, aspects[0], switched=switched, aspects=aspects)
 
-    def _choices(self, result: SearchResult, aspect: str, language: str) -> Reply:
+    def _choices(self, result: SearchResult, aspects: list[str], language: str) -> Reply:
+        return self._offer([h.code for h in result.hits[:MAX_CANDIDATES]], aspects, language)
+
+    def _offer(self, codes: list[str], aspects: list[str], language: str) -> Reply:
         lang = _lang(language)
-        hits = result.hits[:MAX_CANDIDATES]
         lines = [_TEXTS[lang]["choose"]]
         buttons = []
-        for n, hit in enumerate(hits, 1):
-            procedure = self.search.get(hit.code)
+        for n, code in enumerate(codes, 1):
+            procedure = self.search.get(code)
             lines.append(f"{n}. {title(procedure, lang)}")
             name = procedure.name_en if lang == "en" and procedure.name_en else procedure.name
             buttons.append(
                 {
                     "title": f"{n}. {_short(name)} ({procedure.code})",
-                    "payload": choose_payload(hit.code),
+                    "payload": choose_payload(code),
                 }
             )
         return Reply(
             "choose",
             "\n".join(lines),
-            aspect=aspect,
+            aspect=aspects[0],
             buttons=buttons,
-            candidates=[h.code for h in hits],
+            candidates=list(codes),
+            aspects=aspects,
         )
+
+
+def _question_text(text: str) -> str:
+    """Returns the message without its greetings, thanks and language wish, for search."""
+    rest = split_smalltalk(text).rest
+    folded = " ".join(rest)
+    if requested_language(folded):
+        folded = without_language_request(folded)
+    if not folded or folded == fold(text):
+        return text  # nothing taken off: keep the accents (they help tell the language)
+    return folded
+
+
+def _aspects(aspect: str | list[str]) -> list[str]:
+    wanted = [aspect] if isinstance(aspect, str) else list(aspect)
+    aspects = list(dict.fromkeys(a if a in ASPECTS else "overview" for a in wanted))
+    if len(aspects) > 1 and "overview" in aspects:
+        aspects.remove("overview")
+    return aspects or ["overview"]
 
 
 def _lang(language: str) -> str:

@@ -2,7 +2,8 @@
 
 SQLite by default, PostgreSQL by URL. Records are stored whole as JSON next to a
 content hash, so the index can tell which procedures changed since it was built.
-An empty database starts from the bundled sample catalogue.
+An empty database starts from the built-in catalogue (:mod:`knowledge.builtin`); an
+official import goes under it (:func:`layer_builtin`).
 
 Staff edits (:mod:`knowledge.overrides`) are applied on top: ``procedures`` holds the
 effective record, the official one is kept beside it, and an import re-applies the edits.
@@ -16,11 +17,12 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import resources
 from typing import Any
 
 import sqlalchemy as sa
 
+from knowledge.builtin import SOURCE as BUILTIN_SOURCE
+from knowledge.builtin import fee_amount_known, load_builtin_catalogue
 from knowledge.db import SqlStore, StoreUnavailable
 from knowledge.overrides import (
     Override,
@@ -36,9 +38,6 @@ from knowledge.schema import InvalidRecord, Procedure
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RESOURCE = "sample_catalogue.json"
-ENRICHED_FIELDS = ("name_en", "keywords")
-"""Curated fields the sample catalogue adds to official records of the same code."""
 
 _metadata = sa.MetaData()
 procedures_table = sa.Table(
@@ -86,17 +85,6 @@ class UpsertReport:
         }
 
 
-def load_sample_catalogue() -> list[Procedure]:
-    """Returns the bundled sample catalogue (the embedded default), validated."""
-    text = (
-        resources.files("knowledge").joinpath("data").joinpath(SAMPLE_RESOURCE).read_text("utf-8")
-    )
-    procedures, errors = parse_catalogue_json(json.loads(text))
-    for code, reason in errors:
-        logger.warning("bundled sample: skipped %s: %s", code, reason)
-    return procedures
-
-
 def parse_catalogue_json(data: Any) -> tuple[list[Procedure], list[tuple[str, str]]]:
     """Validates a catalogue in the project's own JSON shape.
 
@@ -117,23 +105,38 @@ def parse_catalogue_json(data: Any) -> tuple[list[Procedure], list[tuple[str, st
     return procedures, errors
 
 
-def enrich(official: Procedure, curated: Procedure | None) -> Procedure:
-    """Adds curated English names and keywords to an official record that lacks them.
+def layer_builtin(official: Procedure, builtin: Procedure | None) -> Procedure:
+    """Puts the built-in entry of the same code on top of an official record.
+
+    Every value the built-in entry states replaces the official one (the built-in
+    catalogue was checked against the official records, and each of its departures is
+    explained in its data); values it leaves empty keep the official record's. Keywords
+    of both are kept.
 
     Args:
         official: A record from an official export.
-        curated: The bundled sample's record of the same code, if any.
+        builtin: The built-in entry of the same code, if any.
 
     Returns:
-        ``official`` with ``name_en`` filled and ``keywords`` extended (never overwritten).
+        ``official`` when there is no built-in entry, else the layered record with
+        ``source="builtin"``.
     """
-    if curated is None:
+    if builtin is None:
         return official
-    if not official.name_en:
-        official.name_en = curated.name_en
-    seen = {k.lower() for k in official.keywords}
-    official.keywords = official.keywords + [k for k in curated.keywords if k.lower() not in seen]
-    return official
+    data = official.to_dict()
+    for key, value in builtin.to_dict().items():
+        if key not in ("source", "keywords") and value not in ("", [], None):
+            data[key] = value
+    seen = {k.lower() for k in builtin.keywords}
+    data["keywords"] = builtin.keywords + [k for k in official.keywords if k.lower() not in seen]
+    data["source"] = BUILTIN_SOURCE
+    return Procedure.from_dict(data)
+
+
+def layer_all(procedures: Iterable[Procedure]) -> list[Procedure]:
+    """Layers the built-in catalogue over every record of an import (see :func:`layer_builtin`)."""
+    builtin = {p.code: p for p in load_builtin_catalogue()}
+    return [layer_builtin(p, builtin.get(p.code)) for p in procedures]
 
 
 class CatalogueStore(SqlStore):
@@ -401,16 +404,39 @@ class CatalogueStore(SqlStore):
         return self.save_override(code, aliases=aliases, by=by)[2]
 
     def ensure_seeded(self) -> int:
-        """Loads the bundled sample catalogue into an empty database.
+        """Loads the built-in catalogue into an empty database.
 
         Returns:
             How many procedures were added (0 when the database already had some).
         """
         if self.count():
             return 0
-        report = self.upsert(load_sample_catalogue())
-        logger.info("empty catalogue: loaded %d bundled sample procedures", len(report.added))
+        report = self.upsert(load_builtin_catalogue())
+        logger.info("empty catalogue: loaded %d built-in procedures", len(report.added))
         return len(report.added)
+
+    def stats(self) -> dict[str, Any]:
+        """Returns what the catalogue holds, for ``motcua catalogue stats``.
+
+        Returns:
+            ``procedures`` (stored), ``curated`` (with a built-in entry), ``english_names``,
+            ``english_documents`` (procedures whose every document has an English name),
+            ``fee_amount_known_share`` (of the curated ones, the share whose every channel
+            is free or names an amount) and ``fingerprint``.
+        """
+        procedures = self.all()
+        curated = [p for p in procedures if p.source == BUILTIN_SOURCE]
+        known = sum(fee_amount_known(p) for p in curated)
+        return {
+            "procedures": len(procedures),
+            "curated": len(curated),
+            "english_names": sum(bool(p.name_en) for p in procedures),
+            "english_documents": sum(
+                bool(p.documents) and all(d.name_en for d in p.documents) for p in procedures
+            ),
+            "fee_amount_known_share": round(known / len(curated), 3) if curated else 0.0,
+            "fingerprint": catalogue_fingerprint({p.code: p.content_hash() for p in procedures}),
+        }
 
     def iter_codes(self) -> Iterator[str]:
         """Yields every stored code in order."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from knowledge.text import fold, has_diacritics, normalize
+from knowledge.text import fold, has_diacritics, normalize, vietnamese_accented_words
 from knowledge.vocabulary import PhraseTable, citizen_vocabulary, english_glossary
 
 MAX_QUERY_CHARS = 1000
@@ -36,7 +36,7 @@ VIETNAMESE_STOPWORDS = frozenset(
     phai phải lam làm nhung những cac các mot một nay này do đó roi rồi voi với va và cua của
     o ở tai tại thu tuc thủ tục giay to giấy tờ ho so hồ sơ xin nguoi người moi mọi mn
     nhu như biet biết giup giúp bi bị di đi ve về len lên luon luôn hay hoac hoặc nen nên
-    mat mất tien tiền phi phí le lệ ngay ngày thang tháng""".split()
+    mat mất tien tiền phi phí le lệ ngay ngày thang tháng xong giờ đã nữa vẫn""".split()
 )
 """Particles, pronouns and question words; ``fold`` is applied, so both spellings collapse.
 
@@ -147,11 +147,13 @@ class AnalysedQuery:
 
 
 def detect_language(text: str, glossary: PhraseTable | None = None) -> str:
-    """Tells whether a message is Vietnamese (``"vi"``) or English (``"en"``).
+    """Tells whether a message is Vietnamese (``"vi"``) or English (``"en"``), by its words.
 
-    A message with Vietnamese diacritics is Vietnamese. Otherwise English wins
-    when most of its words are English function words or glossary terms;
-    Vietnamese typed without accents ("lam ho chieu mat bao lau") stays Vietnamese.
+    Accents alone do not decide: a word with diacritics counts as Vietnamese only when it
+    can be a Vietnamese syllable ("hộ", "Nội"), so "café", "résumé" or "Zoë" in an English
+    message leave it English. English wins when its words (function words and glossary
+    terms) clearly outnumber the Vietnamese ones; Vietnamese typed without accents ("lam
+    ho chieu mat bao lau") stays Vietnamese.
 
     Args:
         text: The message.
@@ -160,14 +162,17 @@ def detect_language(text: str, glossary: PhraseTable | None = None) -> str:
     Returns:
         ``"vi"`` or ``"en"``.
     """
-    if has_diacritics(text):
-        return "vi"
     words = fold(text).split()
     if not words:
         return "vi"
     glossary = glossary if glossary is not None else english_glossary()
+    accented_vi, _foreign = vietnamese_accented_words(text) if has_diacritics(text) else (0, 0)
     english = sum(1 for w in words if w in _EN_STOP or w in glossary)
     vietnamese = sum(1 for w in words if w in _VI_STOP and w not in _EN_STOP)
+    if accented_vi:
+        # Vietnamese syllables with accents are strong evidence; an English message that
+        # names a place ("Hà Nội") or a person still has far more English words.
+        return "en" if english >= 3 and english >= 2 * (accented_vi + vietnamese) else "vi"
     return "en" if english > vietnamese and english >= 0.4 * len(words) else "vi"
 
 

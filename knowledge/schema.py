@@ -54,11 +54,13 @@ class ProcessingTime:
         value: The number of ``unit`` (``None`` when the source gives no number).
         unit: One of :data:`TIME_UNITS`, or ``None``.
         text: The original wording, shown to citizens when the number alone would mislead.
+        text_en: The same in English, where the catalogue has it.
     """
 
     value: float | None = None
     unit: str | None = None
     text: str = ""
+    text_en: str = ""
 
 
 @dataclass
@@ -70,11 +72,15 @@ class Fee:
         free: ``True`` when the source says free, ``False`` when it names a charge,
             ``None`` when it says nothing.
         text: The original wording.
+        text_en: The same in English, where the catalogue has it.
+        amounts_usd: Amounts set in US dollars (visas, residence cards), in the order given.
     """
 
     amounts_vnd: list[int] = _field(default_factory=list)
     free: bool | None = None
     text: str = ""
+    text_en: str = ""
+    amounts_usd: list[float] = _field(default_factory=list)
 
 
 @dataclass
@@ -85,6 +91,7 @@ class Channel:
     processing_time: ProcessingTime = _field(default_factory=ProcessingTime)
     fee: Fee = _field(default_factory=Fee)
     description: str = ""
+    description_en: str = ""
 
 
 @dataclass
@@ -96,12 +103,14 @@ class Document:
         originals: Number of originals asked for (``None`` when not stated).
         copies: Number of copies asked for (``None`` when not stated).
         form: The form's name or file when the paper is a standard form.
+        name_en: What the paper is, in English (the Vietnamese name stays the official one).
     """
 
     name: str
     originals: int | None = None
     copies: int | None = None
     form: str = ""
+    name_en: str = ""
 
 
 @dataclass
@@ -124,7 +133,12 @@ class Procedure:
         legal_basis: Laws and decrees it rests on.
         url: The official page.
         keywords: Search words and aliases, in any language (citizen vocabulary, English terms).
-        source: Where the record came from (``sample``, ``portal`` ...).
+        source: Where the record came from (``builtin``, ``portal`` ...).
+        agencies_en: ``agencies`` in English, same order (built-in entries).
+        applicants_en: ``applicants`` in English, same order.
+        steps_en: ``steps`` in English, same order.
+        conditions_en: ``conditions`` in English.
+        result_en: ``result`` in English.
     """
 
     code: str
@@ -143,6 +157,11 @@ class Procedure:
     url: str = ""
     keywords: list[str] = _field(default_factory=list)
     source: str = ""
+    agencies_en: list[str] = _field(default_factory=list)
+    applicants_en: list[str] = _field(default_factory=list)
+    steps_en: list[str] = _field(default_factory=list)
+    conditions_en: str = ""
+    result_en: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Returns the record as plain JSON-able data."""
@@ -223,7 +242,8 @@ def _build(code: str, data: dict[str, Any]) -> Procedure:
             raise InvalidRecord(code, "negative processing time")
         fee = raw.get("fee") or {}
         amounts = [int(a) for a in fee.get("amounts_vnd") or []]
-        if any(a < 0 for a in amounts):
+        dollars = [float(a) for a in fee.get("amounts_usd") or []]
+        if any(a < 0 for a in amounts) or any(a < 0 for a in dollars):
             raise InvalidRecord(code, "negative fee")
         free = fee.get("free")
         if free is not None and not isinstance(free, bool):
@@ -235,9 +255,17 @@ def _build(code: str, data: dict[str, Any]) -> Procedure:
                     value=None if value is None else float(value),
                     unit=unit,
                     text=_text(pt.get("text")),
+                    text_en=_text(pt.get("text_en")),
                 ),
-                fee=Fee(amounts_vnd=amounts, free=free, text=_text(fee.get("text"))),
+                fee=Fee(
+                    amounts_vnd=amounts,
+                    free=free,
+                    text=_text(fee.get("text")),
+                    text_en=_text(fee.get("text_en")),
+                    amounts_usd=dollars,
+                ),
                 description=_text(raw.get("description")),
+                description_en=_text(raw.get("description_en")),
             )
         )
     documents = []
@@ -253,6 +281,7 @@ def _build(code: str, data: dict[str, Any]) -> Procedure:
                 originals=_opt_int(raw.get("originals")),
                 copies=_opt_int(raw.get("copies")),
                 form=_text(raw.get("form")),
+                name_en=_text(raw.get("name_en")),
             )
         )
     url = _text(data.get("url"))
@@ -275,4 +304,9 @@ def _build(code: str, data: dict[str, Any]) -> Procedure:
         url=url,
         keywords=_texts(data.get("keywords")),
         source=_text(data.get("source")),
+        agencies_en=_texts(data.get("agencies_en")),
+        applicants_en=_texts(data.get("applicants_en")),
+        steps_en=_texts(data.get("steps_en")),
+        conditions_en=_text(data.get("conditions_en")),
+        result_en=_text(data.get("result_en")),
     )

@@ -28,6 +28,7 @@ from knowledge.embeddings import Embedder
 from knowledge.index import DenseIndex
 from knowledge.lexical import BM25, terms
 from knowledge.query import AnalysedQuery, analyse
+from knowledge.ranker import CANDIDATE_FEATURES, Ranker, query_vector
 from knowledge.schema import Procedure
 from knowledge.text import fold, tokens
 from knowledge.vocabulary import english_gloss
@@ -38,6 +39,7 @@ DOC_TEXT_VERSION = "d2"
 """Bump when :func:`dense_text` changes, so saved vectors are recomputed."""
 
 FIELDS = ("name", "alias", "field", "body")
+_NAME_COVERAGE = CANDIDATE_FEATURES.index("name_coverage")
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,48 @@ class SearchResult:
         }
 
 
+@dataclass
+class Candidates:
+    """The best candidates of a question with everything the ranking needs.
+
+    Attributes:
+        query: The analysed question.
+        rows: Catalogue positions of the candidates.
+        codes: Their codes.
+        fused: The hand-tuned fused score of each.
+        lexical: Normalised lexical score of each.
+        dense: Dense cosine of each (0 without a model).
+        coverage: Share of the question's topic words each accounts for.
+        features: One row of :data:`knowledge.ranker.CANDIDATE_FEATURES` per candidate.
+        topic_words: How many topic words the question has.
+    """
+
+    query: AnalysedQuery
+    rows: list[int]
+    codes: list[str]
+    fused: np.ndarray
+    lexical: np.ndarray
+    dense: np.ndarray
+    coverage: np.ndarray
+    features: np.ndarray
+    topic_words: int
+
+    def hit(self, search: ProcedureSearch, n: int, score: float) -> Hit:
+        """Returns candidate ``n`` as a :class:`Hit` with ``score``."""
+        procedure = search.get(self.codes[n])
+        assert procedure is not None
+        return Hit(
+            code=procedure.code,
+            name=procedure.name,
+            name_en=procedure.name_en,
+            url=procedure.url,
+            score=score,
+            lexical=float(self.lexical[n]),
+            dense=float(self.dense[n]),
+            coverage=float(self.coverage[n]),
+        )
+
+
 def field_texts(procedure: Procedure) -> dict[str, str]:
     """Returns the text of each searchable field of a procedure."""
     body = " . ".join(
@@ -246,6 +290,8 @@ class ProcedureSearch:
         dense_index: A FAISS index already in sync with ``procedures`` (built when omitted
             and ``embedder`` is given).
         weights: Fusion weights.
+        ranker: Learned reranker and confidence model (:mod:`knowledge.ranker`); without
+            one the hand-tuned fusion ranks and decides confidence.
     """
 
     def __init__(
@@ -254,12 +300,15 @@ class ProcedureSearch:
         embedder: Embedder | None = None,
         dense_index: DenseIndex | None = None,
         weights: SearchWeights | None = None,
+        ranker: Ranker | None = None,
     ) -> None:
         self.weights = weights or SearchWeights()
+        self.ranker = ranker
         self.embedder = embedder
         self._procedures: dict[str, Procedure] = {}
         self._doc_terms: dict[str, dict[str, list[str]]] = {}
         self._doc_words: dict[str, set[str]] = {}
+        self._name_words: dict[str, set[str]] = {}
         self._phrases: dict[str, list[frozenset[str]]] = {}
         for p in procedures:
             self._add_terms(p)
@@ -294,6 +343,7 @@ class ProcedureSearch:
         self._doc_words[procedure.code] = {
             w for f in ("name", "alias", "field") for w in tokens(texts[f])
         }
+        self._name_words[procedure.code] = set(tokens(procedure.name))
         phrases = [frozenset(tokens(k)) for k in procedure.keywords]
         self._phrases[procedure.code] = [p for p in phrases if len(p) >= PHRASE_MIN_WORDS]
 
@@ -347,6 +397,7 @@ class ProcedureSearch:
             if self._procedures.pop(code, None) is not None:
                 self._doc_terms.pop(code, None)
                 self._doc_words.pop(code, None)
+                self._name_words.pop(code, None)
         fields: set[str] = set()
         for procedure in changed:
             fields |= self._replace_terms(procedure)
@@ -367,6 +418,7 @@ class ProcedureSearch:
             return False
         self._doc_terms.pop(code, None)
         self._doc_words.pop(code, None)
+        self._name_words.pop(code, None)
         if self.dense_index is not None:
             self.dense_index.remove([code])
         self._rebuild_lexical()
@@ -382,16 +434,25 @@ class ProcedureSearch:
                 weights[term] = max(weights.get(term, 0.0), weight)
         return weights
 
-    def _lexical_scores(self, query: AnalysedQuery) -> np.ndarray:
-        w = self.weights
+    def _field_scores(self, query: AnalysedQuery) -> dict[str, np.ndarray]:
+        """BM25 of the question in each field (English content words also match aliases)."""
         weights = self._query_weights(query)
-        total = np.zeros(len(self._codes), dtype=np.float32)
-        for name, weight in (("name", w.name), ("field", w.field), ("body", w.body)):
-            total += weight * self._bm25[name].scores(weights)
+        scores = {name: self._bm25[name].scores(weights) for name in ("name", "field", "body")}
         alias_weights = dict(weights)
         for term in terms(query.english, query.stop):
             alias_weights.setdefault(term, 1.0)
-        total += w.alias * self._bm25["alias"].scores(alias_weights)
+        scores["alias"] = self._bm25["alias"].scores(alias_weights)
+        return scores
+
+    def _lexical_scores(
+        self, query: AnalysedQuery, fields: dict[str, np.ndarray] | None = None
+    ) -> np.ndarray:
+        w = self.weights
+        fields = fields if fields is not None else self._field_scores(query)
+        total = np.zeros(len(self._codes), dtype=np.float32)
+        for name, weight in (("name", w.name), ("field", w.field), ("body", w.body)):
+            total += weight * fields[name]
+        total += w.alias * fields["alias"]
         return total
 
     def _dense_scores(self, query: AnalysedQuery) -> np.ndarray | None:
@@ -419,13 +480,30 @@ class ProcedureSearch:
         Returns:
             Ranked hits and the confidence of the first.
         """
+        pool = self.candidates(text, max(k, self.weights.rerank_depth))
+        if pool is None:
+            return SearchResult(analyse(text))
+        if self.ranker is not None:
+            return self._ranked(pool, k)
+        order = sorted(range(len(pool.rows)), key=lambda n: -pool.fused[n])[:k]
+        hits = [pool.hit(self, n, float(pool.fused[n])) for n in order]
+        confidence = self._confidence(hits)
+        return SearchResult(pool.query, hits, confidence >= 0.5, confidence)
+
+    def candidates(self, text: str, depth: int) -> Candidates | None:
+        """Scores the catalogue and returns the best ``depth`` candidates with their features.
+
+        Returns:
+            The candidates, or ``None`` when nothing in the question matches anything.
+        """
         query = analyse(text)
         if not self._codes or not query.segments:
-            return SearchResult(query)
-        lexical = self._lexical_scores(query)
+            return None
+        fields = self._field_scores(query)
+        lexical = self._lexical_scores(query, fields)
         top_lexical = float(lexical.max())
         if top_lexical <= 0:
-            return SearchResult(query)
+            return None
         lexical_norm = lexical / top_lexical
         fused = lexical_norm + self._prior
         dense = self._dense_scores(query)
@@ -433,35 +511,91 @@ class ProcedureSearch:
             weight = self.weights.dense_en if query.language == "en" else self.weights.dense_vi
             fused = fused + weight * dense
         fused = np.where(lexical > 0, fused, 0.0)
-        pool = np.argsort(-fused, kind="stable")[: max(k, self.weights.rerank_depth)]
-        coverage = {
-            int(i): query.coverage(self._doc_words[self._codes[i]]) for i in pool if fused[i] > 0
-        }
-        for i, share in coverage.items():
-            fused[i] += self.weights.coverage * share
+        pool = [int(i) for i in np.argsort(-fused, kind="stable")[:depth] if fused[i] > 0]
+        coverage = np.array(
+            [query.coverage(self._doc_words[self._codes[i]]) for i in pool], dtype=np.float32
+        )
+        fused_pool = fused[pool] + self.weights.coverage * coverage
         words = set(tokens(text))
+        phrase = np.zeros(len(pool), dtype=np.float32)
         if len(words) >= PHRASE_MIN_WORDS:
-            for i in coverage:
+            for n, i in enumerate(pool):
                 phrases = self._phrases.get(self._codes[i]) or ()
                 best = max((phrase_similarity(words, p) for p in phrases), default=0.0)
                 if best >= self.weights.phrase_similarity:
-                    fused[i] += self.weights.phrase_match * best
-        order = sorted(coverage, key=lambda i: -fused[i])[:k]
-        hits = [
-            Hit(
-                code=self._codes[i],
-                name=self._procedures[self._codes[i]].name,
-                name_en=self._procedures[self._codes[i]].name_en,
-                url=self._procedures[self._codes[i]].url,
-                score=float(fused[i]),
-                lexical=float(lexical_norm[i]),
-                dense=float(dense[i]) if dense is not None else 0.0,
-                coverage=coverage[i],
-            )
-            for i in order
-        ]
-        confidence = self._confidence(hits)
-        return SearchResult(query, hits, confidence >= 0.5, confidence)
+                    phrase[n] = best
+                    fused_pool[n] += self.weights.phrase_match * best
+        name_coverage = np.array(
+            [query.coverage(self._name_words[self._codes[i]]) for i in pool], dtype=np.float32
+        )
+        maxima = {f: float(v.max()) or 1.0 for f, v in fields.items()}
+        lexical_rank = np.argsort(np.argsort(-lexical[pool], kind="stable"), kind="stable")
+        features = np.zeros((len(pool), len(CANDIDATE_FEATURES)), dtype=np.float64)
+        columns = {name: n for n, name in enumerate(CANDIDATE_FEATURES)}
+        for n, i in enumerate(pool):
+            procedure = self._procedures[self._codes[i]]
+            row = features[n]
+            row[columns["fused"]] = fused_pool[n]
+            row[columns["lexical"]] = lexical_norm[i]
+            for f in ("name", "alias", "field", "body"):
+                row[columns[f]] = fields[f][i] / maxima[f]
+            row[columns["dense"]] = dense[i] if dense is not None else 0.0
+            row[columns["coverage"]] = coverage[n]
+            row[columns["name_coverage"]] = name_coverage[n]
+            row[columns["phrase"]] = phrase[n]
+            row[columns["curated"]] = 1.0 if procedure.keywords else 0.0
+            row[columns["local"]] = 1.0 if {"commune", "district"} & set(procedure.levels) else 0.0
+            row[columns["individual"]] = 1.0 if for_individuals(procedure) else 0.0
+            row[columns["lexical_rank"]] = math.log1p(float(lexical_rank[n]))
+            row[columns["name_length"]] = math.log1p(len(self._name_words[self._codes[i]]))
+        return Candidates(
+            query=query,
+            rows=pool,
+            codes=[self._codes[i] for i in pool],
+            fused=fused_pool,
+            lexical=np.asarray(lexical_norm[pool]),
+            dense=np.asarray(dense[pool]) if dense is not None else np.zeros(len(pool)),
+            coverage=coverage,
+            features=features,
+            topic_words=len(query.content),
+        )
+
+    def _ranked(self, pool: Candidates, k: int) -> SearchResult:
+        assert self.ranker is not None
+        scores = self.ranker.score(pool.features)
+        order = sorted(range(len(pool.rows)), key=lambda n: -scores[n])
+        hits = [pool.hit(self, n, float(scores[n])) for n in order[:k]]
+        query = self.query_features(pool, scores, order)
+        probability = self.ranker.probability(query_vector(query))
+        return SearchResult(pool.query, hits, probability >= self.ranker.threshold, probability)
+
+    def query_features(
+        self, pool: Candidates, scores: np.ndarray, order: list[int]
+    ) -> dict[str, float]:
+        """The confidence model's features of a question whose candidates were scored."""
+        top = order[0]
+        top_base = base_name(self._procedures[pool.codes[top]].name)
+        rival = next(
+            (
+                scores[n]
+                for n in order[1:]
+                if base_name(self._procedures[pool.codes[n]].name) != top_base
+            ),
+            scores[top] - 3.0,
+        )
+        shifted = np.exp(np.clip(scores - scores[top], -30, 0))
+        return {
+            "top_score": float(scores[top]),
+            "gap": float(scores[top] - rival),
+            "top_share": float(1.0 / shifted.sum()),
+            "top_coverage": float(pool.coverage[top]),
+            "top_name_coverage": float(
+                pool.features[top][CANDIDATE_FEATURES.index("name_coverage")]
+            ),
+            "topic_words": min(pool.topic_words, 10) / 5.0,
+            "english": 1.0 if pool.query.language == "en" else 0.0,
+            "bias": 1.0,
+        }
 
     def _confidence(self, hits: list[Hit]) -> float:
         """Turns the first hit's coverage and its lead over the second into a 0–1 score.
@@ -479,6 +613,13 @@ class ProcedureSearch:
         gap = hits[0].score - rival
         margin = min(gap - w.gap_threshold, (hits[0].coverage - w.min_coverage) / 2)
         return 1.0 / (1.0 + math.exp(-margin * 25.0))
+
+    def with_ranker(self, ranker: Ranker | None) -> ProcedureSearch:
+        """Returns a copy searching the same catalogue with another ranker (or none)."""
+        clone = object.__new__(ProcedureSearch)
+        clone.__dict__.update(self.__dict__)
+        clone.ranker = ranker
+        return clone
 
     def with_weights(self, **changes: float) -> ProcedureSearch:
         """Returns a copy searching the same catalogue with other weights (for tuning)."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from knowledge.catalogue import CatalogueStore, catalogue_fingerprint
 from knowledge.embeddings import Embedder, make_embedder
 from knowledge.index import DenseIndex, IndexVersions, SyncReport, VersionManifest
+from knowledge.ranker import load_bundled_ranker
 from knowledge.search import ProcedureSearch, SearchWeights, embedding_key, text_for
 from knowledge.settings import Settings, get_settings
 
@@ -90,7 +91,7 @@ def open_search(
                 len(report.removed),
                 index.version,
             )
-    search = ProcedureSearch(procedures, embedder, index, weights)
+    search = ProcedureSearch(procedures, embedder, index, weights, load_bundled_ranker())
     return OpenedSearch(search, store, report)
 
 
@@ -390,7 +391,9 @@ class VersionedSearch:
         procedures = self.versions.records(manifest, changed)
         embedder = self.embedder if dense is not None else None
         if self._search is None:
-            self._search = ProcedureSearch(procedures, embedder, dense, self.weights)
+            self._search = ProcedureSearch(
+                procedures, embedder, dense, self.weights, load_bundled_ranker()
+            )
         else:
             # The version's vectors replace the old ones whole: detach the dense index so
             # that apply() updates the lexical side only (it would embed otherwise).

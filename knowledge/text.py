@@ -55,3 +55,34 @@ def tokens(text: str) -> list[str]:
 def has_diacritics(text: str) -> bool:
     """Tells whether ``text`` carries Vietnamese diacritics (a hint that it is Vietnamese)."""
     return any(ch in _DIACRITIC_CHARS for ch in unicodedata.normalize("NFC", text.lower()))
+
+
+_VOWELS = "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợuùúủũụưừứửữựyỳýỷỹỵ"
+_SYLLABLE = re.compile(
+    rf"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|b|c|d|đ|g|h|k|l|m|n|p|r|s|t|v|x)?"
+    rf"[{_VOWELS}]{{1,3}}(ch|ng|nh|c|m|n|p|t)?$"
+)
+
+
+def is_vietnamese_syllable(word: str) -> bool:
+    """Tells whether ``word`` can be a Vietnamese syllable ("hộ", "Nội": yes; "café", "naïve": no).
+
+    Checks the shape (initial consonant, one to three vowels, final consonant) and that
+    every letter is one Vietnamese uses, so accented loanwords and names (café, résumé,
+    Zoë, fiancée) do not count as Vietnamese.
+    """
+    return bool(_SYLLABLE.match(unicodedata.normalize("NFC", word.lower())))
+
+
+def vietnamese_accented_words(text: str) -> tuple[int, int]:
+    """Counts the words with diacritics in ``text``: ``(Vietnamese syllables, other words)``."""
+    vietnamese = other = 0
+    for word in re.findall(r"\w+", unicodedata.normalize("NFC", text.lower())):
+        if any(ch in _DIACRITIC_CHARS or unicodedata.combining(ch) for ch in word) or any(
+            not ch.isascii() for ch in word
+        ):
+            if is_vietnamese_syllable(word):
+                vietnamese += 1
+            else:
+                other += 1
+    return vietnamese, other

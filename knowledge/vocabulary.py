@@ -59,6 +59,10 @@ class PhraseTable:
     def __contains__(self, phrase: str) -> bool:
         return tuple(fold(phrase).split()) in self._table
 
+    def phrases(self) -> list[tuple[str, ...]]:
+        """Returns every folded phrase of the table."""
+        return list(self._table)
+
     def matches(self, tokens: list[str]) -> list[Match]:
         """Returns the longest match at each position, left to right.
 

@@ -15,12 +15,13 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from knowledge.query import ENGLISH_STOPWORDS, VIETNAMESE_STOPWORDS, detect_language
-from knowledge.text import fold, has_diacritics
+from knowledge.text import fold, has_diacritics, vietnamese_accented_words
+from knowledge.understanding import requested_language
 from knowledge.vocabulary import english_glossary
 
 LANGUAGE_ENTITY = "language"
@@ -62,27 +63,37 @@ def _is_english(word: str, english: frozenset[str], vietnamese: frozenset[str]) 
 
 
 def _language_with_diacritics(text: str) -> str:
-    """Vietnamese, unless a few accented foreign words sit in a clearly English message.
+    """Vietnamese, unless the accented words are foreign or few in a clearly English message.
 
-    "I'm French and want to marry my Vietnamese fiancée" is English: only words without
-    diacritics can count as English, and they must outnumber the accented ones 3 to 1.
+    Only accented words that can be Vietnamese syllables count for Vietnamese ("café",
+    "résumé", "Zoë", "fiancée" do not); "I'm French and want to marry my Vietnamese
+    fiancée" and "how do I register temporary residence in Hà Nội" are English.
     """
     en_words, vi_words = _telltale_words()
-    accented = 0
-    english = 0
+    accented, _foreign = vietnamese_accented_words(text)
+    english = vietnamese = 0
     for token in text.split():
         if has_diacritics(token):
-            accented += 1
-        else:
-            english += sum(1 for w in fold(token).split() if _is_english(w, en_words, vi_words))
-    return "en" if english >= MIN_ENGLISH_WITH_ACCENTS and english >= 3 * accented else "vi"
+            continue
+        for w in fold(token).split():
+            if _is_english(w, en_words, vi_words):
+                english += 1
+            elif w in vi_words:
+                vietnamese += 1
+    evidence = accented + vietnamese
+    if english >= MIN_ENGLISH_WITH_ACCENTS and english >= 2 * evidence:
+        return "en"
+    if evidence == 0 and english >= 1:
+        return "en"
+    return "vi"
 
 
 def sure_language(text: str | None) -> str | None:
     """Tells the language of a message, but only when it is certain.
 
-    Vietnamese diacritics make a message Vietnamese (unless the accents sit in a few
-    foreign words of a clearly English message). Without them, a language is
+    An explicit wish ("please answer in English", "nói tiếng Việt đi") decides. Words
+    with Vietnamese diacritics make a message Vietnamese unless they are foreign words
+    (café, Zoë) or a few names in a clearly English message. Without them, a language is
     accepted only when at least :data:`MIN_SURE_WORDS` words are telltale
     words of it, they outnumber the other language's, and either
     :func:`knowledge.query.detect_language` agrees or they make up half the message.
@@ -97,6 +108,9 @@ def sure_language(text: str | None) -> str | None:
     text = (text or "").strip()
     if not text or text.startswith("/"):
         return None
+    wish = requested_language(text)
+    if wish is not None:
+        return wish
     if has_diacritics(text):
         return _language_with_diacritics(text)
     # Codes and numbers say nothing about the language (and would dilute the shares).
@@ -170,6 +184,139 @@ class LanguageDetector(GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Leaves training data as it is (language entities are never annotated).
+
+        Args:
+            training_data: The NLU training data.
+
+        Returns:
+            The training data unchanged.
+        """
+        return training_data
+
+
+ROUTED_FROM = "routed_from"
+"""Output key naming the intent the router replaced (for the conversation log and tests)."""
+
+_ASPECT_INTENTS = {
+    "documents": "ask_documents",
+    "fee": "ask_fee",
+    "time": "ask_time",
+    "where": "ask_where",
+    "online": "ask_online",
+    "eligibility": "ask_eligibility",
+    "steps": "ask_steps",
+}
+_SMALLTALK_INTENTS = frozenset(
+    {"greet", "thank", "goodbye", "affirm", "deny", "bot_challenge", "nlu_fallback"}
+)
+OUT_OF_SCOPE_SURE = 0.85
+"""An ``out_of_scope`` intent at least this sure stays, even when a topic word appears."""
+
+
+def route_intent(text: str, intent: str, confidence: float, lexicon=None) -> str | None:
+    """Decides whether a message is really a procedure question the classifier missed.
+
+    A message that names a procedure topic (or, after small talk, asks an aspect such
+    as "and online?") is a procedure question unless it explicitly asks for a person,
+    is confidently outside public services, or is about a dossier.
+
+    Args:
+        text: The message.
+        intent: The intent the classifier chose (after the fallback classifier).
+        confidence: Its confidence.
+        lexicon: A :class:`knowledge.understanding.TopicLexicon` (default: the bundled one).
+
+    Returns:
+        The ``ask_*`` intent to use instead, or ``None`` to keep the classifier's.
+    """
+    from knowledge.understanding import (
+        asks_for_person,
+        default_lexicon,
+        detect_aspects,
+        split_smalltalk,
+        without_language_request,
+    )
+
+    if not text or text.startswith("/") or intent.startswith("ask_"):
+        return None
+    if intent in ("dossier_status", "choose_procedure", "feedback"):
+        return None
+    lexicon = lexicon or default_lexicon()
+    if intent == "change_language":
+        rest = without_language_request(text)
+    else:
+        rest = " ".join(split_smalltalk(text).rest)
+    if not rest:
+        return None
+    topic = lexicon.names_topic(rest)
+    aspects = detect_aspects(rest)
+    if intent == "request_human" and asks_for_person(text):
+        return None
+    if intent == "out_of_scope" and confidence >= OUT_OF_SCOPE_SURE:
+        return None
+    if intent in _SMALLTALK_INTENTS or intent in ("change_language", "request_human"):
+        if topic or (aspects and intent not in ("affirm", "deny", "bot_challenge")):
+            return _ASPECT_INTENTS.get(aspects[0], "ask_overview") if aspects else "ask_overview"
+        return None
+    if intent == "out_of_scope" and topic:
+        return _ASPECT_INTENTS.get(aspects[0], "ask_overview") if aspects else "ask_overview"
+    return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ProcedureRouter(GraphComponent):
+    """Puts understanding first: procedure questions hidden behind small talk get answered.
+
+    Runs after the intent classifier and the fallback classifier. "Hello, how do I renew
+    my passport?" (greet), a typo-ridden family question the classifier was unsure of
+    (nlu_fallback), "please answer in English: how much is a passport" (change_language)
+    become the ``ask_*`` intent of the aspect asked (see :func:`route_intent`); the
+    replaced intent is kept in the parse output as ``routed_from``.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ProcedureRouter:
+        """Creates the router (nothing to train; the topic lexicon loads on first use).
+
+        Args:
+            config: The component's configuration (unused).
+            model_storage: Rasa's model storage (unused).
+            resource: The component's resource (unused).
+            execution_context: The graph's execution context (unused).
+
+        Returns:
+            A new router.
+        """
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Replaces the intent of procedure questions the classifier missed.
+
+        Args:
+            messages: Parsed user messages.
+
+        Returns:
+            The same messages, some with a new intent.
+        """
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            name = intent.get("name") or ""
+            confidence = float(intent.get("confidence") or 0.0)
+            routed = route_intent(message.get(TEXT) or "", name, confidence)
+            if routed is None:
+                continue
+            message.set(INTENT, {"name": routed, "confidence": max(confidence, 0.5)}, True)
+            message.set(ROUTED_FROM, name, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Leaves training data as it is.
 
         Args:
             training_data: The NLU training data.

@@ -56,9 +56,9 @@ def test_nothing_found(assistant):
 
 @pytest.fixture(scope="module")
 def sample_assistant():
-    from knowledge.catalogue import load_sample_catalogue
+    from knowledge.builtin import load_builtin_catalogue
 
-    return Assistant(ProcedureSearch(load_sample_catalogue()))
+    return Assistant(ProcedureSearch(load_builtin_catalogue()))
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
 import pytest
 
+from knowledge.builtin import load_builtin_catalogue
 from knowledge.catalogue import (
     CatalogueStore,
     CatalogueUnavailable,
-    enrich,
-    load_sample_catalogue,
+    layer_builtin,
     parse_catalogue_json,
 )
 from knowledge.schema import Procedure
@@ -17,13 +17,17 @@ def store(tmp_path):
     s.dispose()
 
 
-def test_empty_database_starts_from_the_bundled_sample(store):
-    sample = load_sample_catalogue()
-    assert 40 <= len(sample) <= 60
-    assert all(p.name_en and p.keywords for p in sample)
-    assert store.ensure_seeded() == len(sample)
-    assert store.count() == len(sample)
+def test_empty_database_starts_from_the_builtin_catalogue(store):
+    builtin = load_builtin_catalogue()
+    assert len(builtin) >= 400
+    assert all(p.name_en and p.keywords and p.source == "builtin" for p in builtin)
+    assert store.ensure_seeded() == len(builtin)
+    assert store.count() == len(builtin)
     assert store.ensure_seeded() == 0
+    stats = store.stats()
+    assert stats["procedures"] == stats["curated"] == stats["english_names"] == len(builtin)
+    assert stats["fee_amount_known_share"] >= 0.9
+    assert stats["fingerprint"] == store.fingerprint()
 
 
 def test_upsert_reports_added_changed_unchanged_and_replace(store, mini_catalogue):
@@ -64,12 +68,29 @@ def test_parse_reports_bad_records_and_keeps_the_rest():
     assert [e[0] for e in errors] == ["x y", "#2"]
 
 
-def test_enrich_adds_curated_english_without_overwriting():
-    official = Procedure.from_dict({"code": "1.000001", "name": "A", "keywords": ["x"]})
-    curated = Procedure.from_dict(
-        {"code": "1.000001", "name": "A", "name_en": "Birth", "keywords": ["X", "birth"]}
+def test_the_builtin_layer_sits_on_top_of_the_official_record():
+    official = Procedure.from_dict(
+        {
+            "code": "1.000001",
+            "name": "A",
+            "keywords": ["x"],
+            "result": "official result",
+            "conditions": "official conditions",
+            "source": "portal",
+        }
     )
-    merged = enrich(official, curated)
-    assert merged.name_en == "Birth"
-    assert merged.keywords == ["x", "birth"]
-    assert enrich(official, None) is official
+    builtin = Procedure.from_dict(
+        {
+            "code": "1.000001",
+            "name": "A",
+            "name_en": "Birth",
+            "keywords": ["X", "birth"],
+            "result": "our result",
+        }
+    )
+    merged = layer_builtin(official, builtin)
+    assert merged.name_en == "Birth" and merged.source == "builtin"
+    assert merged.result == "our result"  # the built-in value wins
+    assert merged.conditions == "official conditions"  # what it leaves empty stays official
+    assert merged.keywords == ["X", "birth"]  # "x" is the same keyword
+    assert layer_builtin(official, None) is official

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from knowledge.evaluate import evaluate, load_questions, rank_of
+from knowledge.evaluate import Ranking, evaluate, load_questions, rank_of
 
 
 def test_rank_of():
@@ -28,8 +28,37 @@ def test_metrics_arithmetic_on_a_tiny_fixture():
     assert result["recall@1"] == 0.25
     assert result["recall@5"] == 0.5
     assert result["mrr@10"] == round((1 + 1 / 2 + 1 / 6) / 4, 4)
-    assert result["by_lang"]["vi"] == {"n": 2, "recall@1": 0.5, "recall@5": 1.0, "mrr@10": 0.75}
+    vi = result["by_lang"]["vi"]
+    assert {k: vi[k] for k in ("n", "recall@1", "recall@5", "mrr@10")} == {
+        "n": 2,
+        "recall@1": 0.5,
+        "recall@5": 1.0,
+        "mrr@10": 0.75,
+    }
     assert result["by_lang"]["en"]["recall@5"] == 0.0
+    assert result["answered_share"] == 0.0  # bare rankings are never confident
+
+
+def test_confidence_metrics_and_splits():
+    questions = [
+        {"q": "a", "gold": ["1"], "split": "dev"},  # confident, right
+        {"q": "b", "gold": ["2"], "split": "dev"},  # confident, wrong
+        {"q": "c", "gold": ["3"], "split": "holdout"},  # unsure, right one offered 3rd
+        {"q": "d", "gold": ["9"], "split": "holdout"},  # unsure, right one offered 4th
+    ]
+    rankings = {
+        "a": Ranking(["1", "2"], True),
+        "b": Ranking(["1", "2"], True),
+        "c": Ranking(["1", "2", "3"], False),
+        "d": Ranking(["1", "2", "3", "9"], False),
+    }
+    result = evaluate(questions, lambda q: rankings[q])
+    assert result["answered_share"] == 0.5
+    assert result["answered_precision"] == 0.5
+    assert result["offered_recall@3"] == 0.5
+    assert result["by_split"]["dev"]["n"] == 2
+    assert result["by_split"]["dev"]["answered_precision"] == 0.5
+    assert result["by_split"]["holdout"]["offered_recall@3"] == 0.5
 
 
 def test_only_the_first_ten_ranks_count():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from knowledge.catalogue import enrich, load_sample_catalogue
+from knowledge.catalogue import layer_all
 from knowledge.embeddings import SentenceTransformerEmbedder
 from knowledge.evaluate import evaluate, load_questions
 from knowledge.importers.portal import load_portal_file
@@ -13,11 +13,7 @@ from tests.conftest import DEV_QUESTIONS
 
 @pytest.fixture(scope="module")
 def full_search(portal_export):
-    curated = {p.code: p for p in load_sample_catalogue()}
-    procedures = [
-        enrich(p, curated.get(p.code)) for p in load_portal_file(portal_export).procedures
-    ]
-    return ProcedureSearch(procedures)
+    return ProcedureSearch(layer_all(load_portal_file(portal_export).procedures))
 
 
 def test_lexical_search_over_the_full_catalogue_keeps_its_dev_quality(full_search):

@@ -143,7 +143,7 @@ async def test_review_correct_edit_and_the_bot_answers_with_it(assistant):
         await page.screenshot(path=screenshot_path("staff-dashboard.png"), full_page=True)
 
     # an import of the official catalogue keeps both staff changes
-    sample = ROOT / "knowledge" / "data" / "sample_catalogue.json"
+    sample = ROOT / "knowledge" / "data" / "builtin" / "sample.json"  # a file in our schema
     imported = subprocess.run(
         [sys.executable, "-m", "bot.cli", "catalogue", "import", str(sample)],
         cwd=ROOT, env=assistant["env"], capture_output=True, text=True, timeout=300,
