@@ -242,16 +242,16 @@ def cmd_eval_train_ranker(args: argparse.Namespace) -> int:
     from knowledge.evaluate import load_questions
     from knowledge.ranker import examples_from, save_ranker, search_rescorer, train
 
-    questions = load_questions(Path(args.questions))
-    if args.split:
-        questions = [q for q in questions if q.get("split") == args.split]
+    questions = [q for path in args.questions for q in load_questions(Path(path))]
+    if args.split:  # questions without a split (another team's dev set) all count
+        questions = [q for q in questions if q.get("split", args.split) == args.split]
     if not questions:
         raise CliError("no questions to train on (check --split)")
     search = _full_search(Path(args.catalogue)).with_ranker(None)
     examples = examples_from(search, questions)
     ranker = train(examples, search_rescorer(search), precision=args.precision)
     ranker.trained_on = {
-        "questions": Path(args.questions).name,
+        "questions": [Path(p).name for p in args.questions],
         "split": args.split or "all",
         "n": len(examples),
         "precision_target": args.precision,
@@ -476,7 +476,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr = esub.add_parser(
         "train-ranker", help="learn the reranker and confidence model from labelled questions"
     )
-    tr.add_argument("--questions", required=True, help="JSON lines with q, gold (and split)")
+    tr.add_argument(
+        "--questions", required=True, nargs="+", help="JSON lines with q, gold (and split)"
+    )
     tr.add_argument("--catalogue", required=True, help="the export to search (layered, not stored)")
     tr.add_argument("--split", default="dev", help="train on this split only (default: dev)")
     tr.add_argument("--precision", type=float, default=0.96, help="target answered precision")

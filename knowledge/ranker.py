@@ -52,9 +52,15 @@ CANDIDATE_FEATURES = (
 QUERY_FEATURES = (
     "top_score",
     "gap",
+    "gap_any",
     "top_share",
     "top_coverage",
+    "coverage_lead",
     "top_name_coverage",
+    "top_curated",
+    "top_phrase",
+    "fusion_agrees",
+    "top_lexical_rank",
     "topic_words",
     "english",
     "bias",
@@ -263,7 +269,15 @@ def _fit(examples: Sequence[Example], rescore) -> Ranker:
     queries = [rescore(ranker, e) for e in examples]
     x = np.vstack([query_vector(q) for q in queries])
     y = np.asarray([1.0 if q.get("_correct") else 0.0 for q in queries])
-    ranker.confidence = _logistic(x, y, 0.001, epochs=1500).tolist()
+    # Standardise (the bias column stays 1), fit, then fold the scaling into the weights.
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    bias = QUERY_FEATURES.index("bias")
+    mu[bias], sd[bias] = 0.0, 1.0
+    sd[sd < 1e-6] = 1.0
+    w = _logistic((x - mu) / sd, y, 0.0003, epochs=4000)
+    folded = w / sd
+    folded[bias] = w[bias] - float(np.sum(w * mu / sd))
+    ranker.confidence = folded.tolist()
     return ranker
 
 

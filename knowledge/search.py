@@ -40,6 +40,9 @@ DOC_TEXT_VERSION = "d2"
 
 FIELDS = ("name", "alias", "field", "body")
 _NAME_COVERAGE = CANDIDATE_FEATURES.index("name_coverage")
+_CURATED = CANDIDATE_FEATURES.index("curated")
+_PHRASE = CANDIDATE_FEATURES.index("phrase")
+_LEXICAL_RANK = CANDIDATE_FEATURES.index("lexical_rank")
 
 
 @dataclass(frozen=True)
@@ -584,14 +587,30 @@ class ProcedureSearch:
             scores[top] - 3.0,
         )
         shifted = np.exp(np.clip(scores - scores[top], -30, 0))
+        second = order[1] if len(order) > 1 else None
+        rival_n = next(
+            (
+                n
+                for n in order[1:]
+                if base_name(self._procedures[pool.codes[n]].name) != top_base
+            ),
+            None,
+        )
+        features = pool.features[top]
         return {
             "top_score": float(scores[top]),
             "gap": float(scores[top] - rival),
+            "gap_any": float(scores[top] - scores[second]) if second is not None else 3.0,
             "top_share": float(1.0 / shifted.sum()),
             "top_coverage": float(pool.coverage[top]),
-            "top_name_coverage": float(
-                pool.features[top][CANDIDATE_FEATURES.index("name_coverage")]
+            "coverage_lead": float(
+                pool.coverage[top] - (pool.coverage[rival_n] if rival_n is not None else 0.0)
             ),
+            "top_name_coverage": float(features[_NAME_COVERAGE]),
+            "top_curated": float(features[_CURATED]),
+            "top_phrase": float(features[_PHRASE]),
+            "fusion_agrees": 1.0 if int(np.argmax(pool.fused)) == top else 0.0,
+            "top_lexical_rank": float(features[_LEXICAL_RANK]),
             "topic_words": min(pool.topic_words, 10) / 5.0,
             "english": 1.0 if pool.query.language == "en" else 0.0,
             "bias": 1.0,

@@ -61,3 +61,65 @@ def test_online_answer_when_there_is_no_online_channel(passport, birth):
 
 def test_unknown_aspect_falls_back_to_the_overview(birth):
     assert compose_answer(birth, "weather", "vi") == compose_answer(birth, "overview", "vi")
+
+
+def test_several_aspects_are_answered_together_once_framed(passport):
+    text = compose_answer(passport, ["documents", "fee"], "en")
+    assert "Documents to prepare" in text and "Fees" in text
+    assert text.count("Procedure:") == 1 and text.count("Fees and times can change") == 1
+    assert text.index("Documents to prepare") < text.index("Fees")
+
+
+def _curated(**extra):
+    from knowledge.schema import Procedure
+
+    return Procedure.from_dict(
+        {
+            "code": "1.000009",
+            "name": "Cấp Phiếu lý lịch tư pháp",
+            "name_en": "Judicial record certificate",
+            "documents": [{"name": "Tờ khai", "name_en": "Application form"}],
+            "steps": ["Nộp tờ khai", "Nhận phiếu"],
+            "steps_en": ["Submit the form", "Collect the certificate"],
+            "channels": [
+                {
+                    "channel": "online",
+                    "processing_time": {"value": 10, "unit": "working_days", "text": "10 ngày",
+                                        "text_en": "10 working days"},
+                    "fee": {"amounts_vnd": [200000], "free": False, "text": "200.000 đồng/lần",
+                            "text_en": "200,000 VND per request (Circular 244/2016/TT-BTC)"},
+                }
+            ],
+            **extra,
+        }
+    )  # fmt: skip
+
+
+def test_a_builtin_procedure_reads_as_english():
+    procedure = _curated()
+    documents = compose_answer(procedure, "documents", "en")
+    assert "Application form" in documents and "Tờ khai" not in documents
+    assert "Vietnamese" not in documents  # no "details are in Vietnamese" note
+    steps = compose_answer(procedure, "steps", "en")
+    assert "Submit the form" in steps
+    fee = compose_answer(procedure, "fee", "en")
+    assert "200,000 VND" in fee and "Circular 244/2016/TT-BTC" in fee
+    assert "Tờ khai" in compose_answer(procedure, "documents", "vi")
+
+
+def test_an_imported_only_procedure_is_framed_in_english_and_says_so():
+    from knowledge.schema import Procedure
+
+    procedure = Procedure.from_dict(
+        {
+            "code": "1.000010",
+            "name": "Cấp lại thẻ căn cước",
+            "documents": [{"name": "Tờ khai căn cước"}],
+            "channels": [{"channel": "in_person", "fee": {"free": True}}],
+        }
+    )
+    text = compose_answer(procedure, "documents", "en")
+    assert "unofficial translation" in text
+    assert "official details below are in Vietnamese" in text
+    assert "Documents to prepare" in text and "Tờ khai căn cước" in text
+    assert "unofficial" not in compose_answer(procedure, "documents", "vi")

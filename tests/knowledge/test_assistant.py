@@ -109,3 +109,32 @@ def test_the_same_choice_is_not_offered_twice(assistant):
 def test_a_channel_question_is_not_a_new_topic(sample_assistant):
     reply = sample_assistant.ask("làm trên VNeID được không", "online", "vi", "1.014064")
     assert reply.procedure_code == "1.014064"
+
+
+def test_an_aspect_only_follow_up_keeps_the_offered_choices(assistant):
+    offered = assistant.ask("đăng ký", "documents", "vi")
+    assert offered.kind == "choose"
+    reply = assistant.follow_choices("bao nhiêu tiền?", "fee", "vi", offered.candidates)
+    assert reply is not None and reply.kind == "choose"
+    assert reply.candidates == offered.candidates and reply.aspect == "fee"
+
+
+def test_naming_one_of_the_offered_choices_answers_it(assistant):
+    offered = ["1.000001", "1.000002"]
+    reply = assistant.follow_choices("kết hôn ạ, hết bao nhiêu", "fee", "vi", offered)
+    assert reply is not None and (reply.kind, reply.procedure_code) == ("answer", "1.000002")
+    assert assistant.follow_choices("làm hộ chiếu cho con", "fee", "vi", offered) is None
+
+
+def test_two_aspects_in_one_question(assistant):
+    reply = assistant.ask(
+        "đăng ký kết hôn cần giấy tờ gì, lệ phí bao nhiêu", ["documents", "fee"], "vi"
+    )
+    assert reply.kind == "answer" and reply.aspects == ["documents", "fee"]
+    assert "Hồ sơ cần chuẩn bị" in reply.text and "Phí, lệ phí" in reply.text
+
+
+def test_greetings_and_language_wishes_do_not_disturb_the_search(assistant):
+    plain = assistant.ask("đăng ký kết hôn cần giấy tờ gì", "documents", "vi")
+    polite = assistant.ask("chào ad, đăng ký kết hôn cần giấy tờ gì ạ, cảm ơn", "documents", "vi")
+    assert polite.procedure_code == plain.procedure_code == "1.000002"

@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.components import LanguageDetector, sure_language
+from nlu.components import (
+    ROUTED_FROM,
+    LanguageDetector,
+    ProcedureRouter,
+    route_intent,
+    sure_language,
+)
 
 
 @pytest.mark.parametrize(
@@ -157,3 +163,54 @@ def test_option_regex_matches_only_the_digit(text: str, digit: str) -> None:
 @pytest.mark.parametrize("text", ["12", "con toi 6 tuoi thi sao", "thứ 2 có làm việc không"])
 def test_option_regex_ignores_numbers_inside_questions(text: str) -> None:
     assert _regex("option").search(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence", "routed"),
+    [
+        ("hello, how do I renew my passport?", "greet", 0.9, "ask_steps"),
+        ("chào ad, làm hộ chiếu cần giấy tờ gì ạ", "greet", 0.8, "ask_documents"),
+        ("thanks! and what about online?", "thank", 0.9, "ask_online"),
+        ("em muốn làm giấy khai sinh cho con mà ko biet lam sao", "nlu_fallback", 0.3, "ask_steps"),
+        ("please answer in English: how much is a passport", "change_language", 0.9, "ask_fee"),
+        ("ai giúp em làm thủ tục ly hôn với", "request_human", 0.6, "ask_overview"),
+        ("thời hạn làm sổ đỏ là bao lâu", "out_of_scope", 0.5, "ask_time"),
+    ],
+)
+def test_router_answers_procedure_questions_the_classifier_missed(
+    text: str, intent: str, confidence: float, routed: str
+) -> None:
+    assert route_intent(text, intent, confidence) == routed
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "confidence"),
+    [
+        ("hello", "greet", 0.99),
+        ("cảm ơn bạn nhiều", "thank", 0.99),
+        ("please answer in English", "change_language", 0.99),
+        ("cho tôi gặp cán bộ về vụ hộ chiếu", "request_human", 0.9),
+        ("mua cổ phiếu nào lãi", "out_of_scope", 0.95),
+        ("làm hộ chiếu cần gì", "ask_documents", 0.9),
+        ("hồ sơ 000.00.20.H26-251103-0042 đến đâu rồi", "dossier_status", 0.9),
+        ("/greet", "greet", 1.0),
+    ],
+)
+def test_router_leaves_what_is_not_a_missed_procedure_question(
+    text: str, intent: str, confidence: float
+) -> None:
+    assert route_intent(text, intent, confidence) is None
+
+
+def test_router_component_replaces_the_intent_and_says_from_what() -> None:
+    message = Message(data={TEXT: "hi! how much is a passport?"})
+    message.set(INTENT, {"name": "greet", "confidence": 0.95})
+    ProcedureRouter().process([message])
+    assert message.get(INTENT)["name"] == "ask_fee"
+    assert message.get(ROUTED_FROM) == "greet"
+
+
+def test_an_explicit_language_wish_decides_the_language() -> None:
+    assert sure_language("please answer in English") == "en"
+    assert sure_language("nói tiếng Việt đi") == "vi"
+    assert sure_language("trả lời bằng tiếng Anh nhé") == "en"
