@@ -56,6 +56,9 @@ class ActionAnswerProcedure(Action):
         offered = tracker.get_slot("candidates") or None
         pending = tracker.get_slot("pending_text") if offered else None
         reply = None
+        if offered and aspects == ["overview"]:
+            # "căn cước ạ" after an offer answers the question that was pending.
+            aspects = tracker.get_slot("aspects") or [tracker.get_slot("aspect") or "overview"]
         if offered:
             # Choices are pending: an aspect-only follow-up keeps them, a message naming
             # one of them answers it.

@@ -214,7 +214,7 @@ class Assistant:
             return None
         result = self.search.search(text, k=5)
         indices = self.topic_indices(result)
-        if len(indices) <= 1:
+        if not indices:
             lang = _lang(language)
             reply = self._offer([p.code for p in procedures], aspects, language)
             reply.text = reply.text.replace(_TEXTS[lang]["choose"], _TEXTS[lang]["still_choose"])

@@ -45,6 +45,14 @@ tell what is asked about a procedure, not which procedure; bigrams are still for
 over the full question, so "lệ phí trước bạ" keeps its meaning.
 """
 
+ENGLISH_ASPECT_WORDS = frozenset(
+    """fee fees cost costs price prices charge charges free pay paid payment documents document
+    papers paperwork online internet website portal processing time long quickly soon days
+    where office steps process requirements required eligible eligibility conditions""".split()
+)
+"""English words that tell what is asked, not which procedure: never translated for search
+("passport fee" must not find the registration-fee procedures through "lệ phí")."""
+
 _VI_STOP = frozenset(fold(w) for w in VIETNAMESE_STOPWORDS)
 _EN_STOP = frozenset(ENGLISH_STOPWORDS)
 
@@ -194,6 +202,10 @@ def analyse(text: str) -> AnalysedQuery:
         for match in table.matches(words)
         for target in match.targets
         if target
+        and not (
+            language == "en"
+            and all(w in ENGLISH_ASPECT_WORDS for w in words[match.start : match.end])
+        )
     ]
     stop = _EN_STOP if language == "en" else _VI_STOP
     return AnalysedQuery(text, language, words, expansions, stop)

@@ -46,6 +46,7 @@ CANDIDATE_FEATURES = (
     "individual",
     "lexical_rank",
     "name_length",
+    "name_recall",
 )
 """Per-candidate features, in the order of :attr:`Ranker.weights`."""
 
@@ -57,6 +58,8 @@ QUERY_FEATURES = (
     "top_coverage",
     "coverage_lead",
     "top_name_coverage",
+    "top_name_recall",
+    "name_recall_lead",
     "top_curated",
     "top_phrase",
     "fusion_agrees",

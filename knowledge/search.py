@@ -43,6 +43,9 @@ _NAME_COVERAGE = CANDIDATE_FEATURES.index("name_coverage")
 _CURATED = CANDIDATE_FEATURES.index("curated")
 _PHRASE = CANDIDATE_FEATURES.index("phrase")
 _LEXICAL_RANK = CANDIDATE_FEATURES.index("lexical_rank")
+_NAME_RECALL = CANDIDATE_FEATURES.index("name_recall")
+_NAME_FILLER = frozenset({"thu", "tuc"})
+"""Words of procedure names that name nothing ("Thủ tục đăng ký kết hôn")."""
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,7 @@ class ProcedureSearch:
         self._doc_terms: dict[str, dict[str, list[str]]] = {}
         self._doc_words: dict[str, set[str]] = {}
         self._name_words: dict[str, set[str]] = {}
+        self._base_words: dict[str, set[str]] = {}
         self._phrases: dict[str, list[frozenset[str]]] = {}
         for p in procedures:
             self._add_terms(p)
@@ -347,6 +351,7 @@ class ProcedureSearch:
             w for f in ("name", "alias", "field") for w in tokens(texts[f])
         }
         self._name_words[procedure.code] = set(tokens(procedure.name))
+        self._base_words[procedure.code] = set(base_name(procedure.name).split()) - _NAME_FILLER
         phrases = [frozenset(tokens(k)) for k in procedure.keywords]
         self._phrases[procedure.code] = [p for p in phrases if len(p) >= PHRASE_MIN_WORDS]
 
@@ -401,6 +406,7 @@ class ProcedureSearch:
                 self._doc_terms.pop(code, None)
                 self._doc_words.pop(code, None)
                 self._name_words.pop(code, None)
+                self._base_words.pop(code, None)
         fields: set[str] = set()
         for procedure in changed:
             fields |= self._replace_terms(procedure)
@@ -422,6 +428,7 @@ class ProcedureSearch:
         self._doc_terms.pop(code, None)
         self._doc_words.pop(code, None)
         self._name_words.pop(code, None)
+        self._base_words.pop(code, None)
         if self.dense_index is not None:
             self.dense_index.remove([code])
         self._rebuild_lexical()
@@ -533,6 +540,7 @@ class ProcedureSearch:
         )
         maxima = {f: float(v.max()) or 1.0 for f, v in fields.items()}
         lexical_rank = np.argsort(np.argsort(-lexical[pool], kind="stable"), kind="stable")
+        asked = set(query.words) | {t for e in query.expansions for t in e.tokens}
         features = np.zeros((len(pool), len(CANDIDATE_FEATURES)), dtype=np.float64)
         columns = {name: n for n, name in enumerate(CANDIDATE_FEATURES)}
         for n, i in enumerate(pool):
@@ -551,6 +559,8 @@ class ProcedureSearch:
             row[columns["individual"]] = 1.0 if for_individuals(procedure) else 0.0
             row[columns["lexical_rank"]] = math.log1p(float(lexical_rank[n]))
             row[columns["name_length"]] = math.log1p(len(self._name_words[self._codes[i]]))
+            base = self._base_words[self._codes[i]]
+            row[columns["name_recall"]] = len(base & asked) / len(base) if base else 0.0
         return Candidates(
             query=query,
             rows=pool,
@@ -567,10 +577,31 @@ class ProcedureSearch:
         assert self.ranker is not None
         scores = self.ranker.score(pool.features)
         order = sorted(range(len(pool.rows)), key=lambda n: -scores[n])
-        hits = [pool.hit(self, n, float(scores[n])) for n in order[:k]]
         query = self.query_features(pool, scores, order)
+        order = self._diversify(order, pool.codes)
+        hits = [pool.hit(self, n, float(scores[n])) for n in order[:k]]
         probability = self.ranker.probability(query_vector(query))
         return SearchResult(pool.query, hits, probability >= self.ranker.threshold, probability)
+
+    def _diversify(self, order: list[int], codes: list[str]) -> list[int]:
+        """Puts one variant of each procedure first, the same procedure at other levels after.
+
+        The national catalogue lists many procedures once per level ("... (cấp tỉnh)",
+        "... (cấp trung ương)"): offering three variants of one procedure as the three
+        choices helps nobody. Of the variants, the one residents deal with (not only at
+        central level) leads.
+        """
+        groups: dict[str, list[int]] = {}
+        for n in order:  # in score order, so each group's members are too
+            groups.setdefault(base_name(self._procedures[codes[n]].name), []).append(n)
+        firsts, rest = [], []
+        for members in groups.values():  # groups in the order of their best member
+            local = [n for n in members if self._procedures[codes[n]].levels != ["central"]]
+            lead = local[0] if local else members[0]
+            firsts.append(lead)
+            rest.extend(n for n in members if n != lead)
+        position = {n: i for i, n in enumerate(order)}
+        return firsts + sorted(rest, key=lambda n: position[n])
 
     def query_features(
         self, pool: Candidates, scores: np.ndarray, order: list[int]
@@ -589,11 +620,7 @@ class ProcedureSearch:
         shifted = np.exp(np.clip(scores - scores[top], -30, 0))
         second = order[1] if len(order) > 1 else None
         rival_n = next(
-            (
-                n
-                for n in order[1:]
-                if base_name(self._procedures[pool.codes[n]].name) != top_base
-            ),
+            (n for n in order[1:] if base_name(self._procedures[pool.codes[n]].name) != top_base),
             None,
         )
         features = pool.features[top]
@@ -607,6 +634,11 @@ class ProcedureSearch:
                 pool.coverage[top] - (pool.coverage[rival_n] if rival_n is not None else 0.0)
             ),
             "top_name_coverage": float(features[_NAME_COVERAGE]),
+            "top_name_recall": float(features[_NAME_RECALL]),
+            "name_recall_lead": float(
+                features[_NAME_RECALL]
+                - (pool.features[rival_n][_NAME_RECALL] if rival_n is not None else 0.0)
+            ),
             "top_curated": float(features[_CURATED]),
             "top_phrase": float(features[_PHRASE]),
             "fusion_agrees": 1.0 if int(np.argmax(pool.fused)) == top else 0.0,

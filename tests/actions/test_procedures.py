@@ -14,7 +14,7 @@ async def test_answers_documents_and_remembers_the_procedure():
     assert slots["aspect"] == "documents" and slots["language"] == "vi"
     text = messages[0]["text"]
     assert "1.001456" in text and "Hồ sơ cần chuẩn bị" in text
-    assert "ma_thu_tuc=1.001456" in text
+    assert "Chi tiết: https://dichvucong.gov.vn/" in text
 
 
 async def test_follow_up_fee_stays_on_the_passport():
@@ -30,10 +30,13 @@ async def test_english_follow_up_about_online():
     assert "3.000333" in messages[0]["text"]
 
 
-async def test_new_topic_switches_procedure():
+async def test_new_topic_leaves_the_current_procedure():
     messages, slots = await run_action(ActionAnswerProcedure(), "switch_to_marriage")
-    assert slots["procedure_code"] == "1.000894"
-    assert "1.000894" in messages[0]["text"]
+    # Marriage registration comes first, answered or offered with its variants (mobile
+    # registration, re-registration): never the passport under discussion.
+    assert slots.get("procedure_code", "1.000894") == "1.000894"
+    assert slots.get("candidates", ["1.000894"])[0] == "1.000894"
+    assert "1.000894" in messages[0]["text"] and "1.001456" not in messages[0]["text"]
 
 
 async def test_vague_question_offers_three_buttons_and_keeps_the_question():
@@ -77,7 +80,7 @@ def test_pick_from_text():
 
 async def test_change_language_confirms_in_the_new_language():
     messages, slots = await run_action(ActionSetLanguage(), "change_language_to_english")
-    assert slots == {"language": "en"}
+    assert slots == {"language": "en", "preferred_language": "en"}
     assert "English" in messages[0]["text"]
     assert requested_language("tieng viet nhe") == "vi"
     assert requested_language("hello") is None

@@ -54,9 +54,20 @@ def test_catalogue_show_json_has_the_normalised_fields(env, capsys):
     assert record["code"] == "1.001193" and record["name"]
     for channel in record["channels"]:
         assert channel["channel"] in ("in_person", "online", "post")
-        assert set(channel["processing_time"]) == {"value", "unit", "text"}
-        assert set(channel["fee"]) == {"amounts_vnd", "free", "text"}
-    assert record["documents"][0]["name"]
+        assert set(channel["processing_time"]) == {"value", "unit", "text", "text_en"}
+        assert set(channel["fee"]) == {"amounts_vnd", "amounts_usd", "free", "text", "text_en"}
+    assert record["documents"][0]["name"] and record["documents"][0]["name_en"]
+    assert record["source"] == "builtin"
+
+
+def test_catalogue_stats_json_counts_the_builtin_catalogue(env, capsys):
+    assert main(["catalogue", "stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    for key in ("procedures", "curated", "english_names", "english_documents",
+                "fee_amount_known_share", "fingerprint"):  # fmt: skip
+        assert key in stats
+    assert stats["procedures"] >= 400 and stats["english_names"] >= 400
+    assert stats["curated"] == stats["procedures"]
 
 
 def test_catalogue_show_unknown_code(env, capsys):
