@@ -29,6 +29,7 @@ import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -310,6 +311,65 @@ def english_complete(procedure: Procedure) -> list[str]:
         if channel.description and not channel.description_en:
             missing.append(f"channels.{channel.channel}.description_en")
     return missing
+
+
+PROVENANCE_FIELDS = (
+    "name",
+    "name_en",
+    "field",
+    "levels",
+    "agencies",
+    "applicants",
+    "channels",
+    "documents",
+    "steps",
+    "conditions",
+    "result",
+    "legal_basis",
+    "url",
+    "keywords",
+)
+"""The values whose origin the staff console shows."""
+
+
+@lru_cache(maxsize=1)
+def _entries_by_code() -> dict[str, BuiltinEntry]:
+    return {e.procedure.code: e for e in load_builtin_entries()}
+
+
+def provenance(code: str, staff_fields: Iterable[str] = ()) -> list[dict[str, str]]:
+    """Tells where each value of a stored procedure comes from.
+
+    Args:
+        code: The procedure's code.
+        staff_fields: The fields staff edited (they sit on top of everything).
+
+    Returns:
+        ``{"field", "origin", "source"}`` per value of :data:`PROVENANCE_FIELDS`, with
+        ``origin`` one of ``staff``, ``builtin`` (with the built-in entry's source) or
+        ``official`` (the imported official record).
+    """
+    edited = set(staff_fields)
+    entry = _entries_by_code().get(code)
+    found = []
+    for name in PROVENANCE_FIELDS:
+        if name in edited:
+            found.append({"field": name, "origin": "staff", "source": ""})
+            continue
+        value = getattr(entry.procedure, name) if entry else None
+        if entry is not None and value not in ("", [], None):
+            if name == "channels":
+                source = "; ".join(
+                    f"{k.split('.')[1]} {k.split('.')[2]}: {v}"
+                    for k, v in entry.sources.items()
+                    if k.startswith("channels.")
+                )
+            else:
+                source = entry.sources.get(name, "")
+            found.append({"field": name, "origin": "builtin", "source": source})
+        else:
+            found.append({"field": name, "origin": "official", "source": ""})
+    return found
 
 
 def _official_records(export: Path, codes: Iterable[str]) -> dict[str, Procedure]:

@@ -247,7 +247,8 @@ _GENERIC = set(
         """thu tuc giay to ho so cap lai doi moi dang ky xac nhan chung nhan nguoi cong dan
         viet nam nuoc ngoai trong tai theo doi voi cua cho ve va hoac cac mot nhung khac
         truong hop thuc hien giai quyet co quan cap tinh xa huyen trung uong ubnd uy ban
-        nhan dan so lam xin muon can hoi biet viec mua ban de procedure procedures application apply
+        nhan dan so lam xin muon can hoi biet viec mua ban de may chat procedure procedures
+        application apply
         certificate certification registration register issue issuance vietnam vietnamese
         form forms new card office paper permit license licence"""
     ).split()

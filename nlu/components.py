@@ -248,8 +248,12 @@ def route_intent(text: str, intent: str, confidence: float, lexicon=None) -> str
         rest = " ".join(split_smalltalk(text).rest)
     if not rest:
         return None
-    topic = lexicon.names_topic(rest)
+    found = lexicon.topic_words(rest.split())
     aspects = detect_aspects(rest)
+    # Replies that are rarely questions ("yes", "no", "bye", "are you a bot?") need more
+    # than one loose word ("máy" in "chat với máy") to count as naming a procedure.
+    strict = intent in ("affirm", "deny", "goodbye", "bot_challenge")
+    topic = len(found) >= 2 or any(" " in w for w in found) if strict else bool(found)
     if intent == "request_human" and asks_for_person(text):
         return None
     if intent == "out_of_scope" and confidence >= OUT_OF_SCOPE_SURE:

@@ -224,6 +224,7 @@ CHANNEL = {
                 "value": {"type": ["number", "null"], "minimum": 0, "maximum": 100000},
                 "unit": {"type": ["string", "null"], "enum": [*TIME_UNITS, None]},
                 "text": {"type": "string", "maxLength": 2000},
+                "text_en": {"type": "string", "maxLength": 2000},
             },
         },
         "fee": {
@@ -237,9 +238,16 @@ CHANNEL = {
                 },
                 "free": {"type": ["boolean", "null"]},
                 "text": {"type": "string", "maxLength": 2000},
+                "text_en": {"type": "string", "maxLength": 2000},
+                "amounts_usd": {
+                    "type": "array",
+                    "maxItems": 20,
+                    "items": {"type": "number", "minimum": 0, "maximum": 10**9},
+                },
             },
         },
         "description": {"type": "string", "maxLength": 2000},
+        "description_en": {"type": "string", "maxLength": 2000},
     },
 }
 DOCUMENT = {
@@ -251,6 +259,7 @@ DOCUMENT = {
         "originals": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
         "copies": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
         "form": {"type": "string", "maxLength": 500},
+        "name_en": {"type": "string", "maxLength": 2000},
     },
 }
 EDIT_FIELDS = {

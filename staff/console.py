@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any
 
+from knowledge.builtin import provenance
 from knowledge.catalogue import CatalogueStore
 from knowledge.handoffs import CLAIMED, DONE, HandoffStore
 from knowledge.overrides import EDITABLE_FIELDS, conflicts
@@ -297,6 +298,8 @@ class Console:
     def procedure(self, code: str) -> dict:
         """Returns a procedure as citizens see it, its official record and the staff edits.
 
+        ``provenance`` says, value by value, whether citizens see the official record,
+        the built-in catalogue's entry (with its source) or a staff edit.
         ``official_changed`` is true when the official record is no longer the one the
         edit was made against; ``conflicts`` lists the edited fields whose official value
         changed since (official then, official now, staff value).
@@ -321,6 +324,7 @@ class Console:
             "official_changed": changed,
             "conflicts": conflicts(official, override) if override else [],
             "editable_fields": list(EDITABLE_FIELDS),
+            "provenance": provenance(code, override.fields if override else ()),
         }
 
     def edit_procedure(self, user: User, code: str, fields: dict[str, Any]) -> dict:

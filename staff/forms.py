@@ -144,15 +144,32 @@ def _channel_value(name: str, inputs: dict[str, str], shown: dict[str, Any] | No
     fee["free"] = True if free == "yes" else False if free == "no" else None
     if fee["amounts_vnd"] and fee["free"] is True:
         fee["free"] = False
+    # The form edits the Vietnamese texts; an English text (built-in entries) is kept while
+    # its Vietnamese text is unchanged, and dropped when staff reword it (no stale English).
+    time = dict(base.get("processing_time") or {})
+    keep_time_en = inputs["time_text"] == (time.get("text") or "")
+    keep_fee_en = fee["text"] == old_fee_text
+    keep_description_en = inputs["description"] == (base.get("description") or "")
+    amounts_unchanged = amounts_text == format_amounts(
+        (base.get("fee") or {}).get("amounts_vnd") or []
+    )
     return {
         "channel": name,
-        "processing_time": {"value": value, "unit": unit, "text": inputs["time_text"]},
+        "processing_time": {
+            "value": value,
+            "unit": unit,
+            "text": inputs["time_text"],
+            "text_en": (time.get("text_en") or "") if keep_time_en else "",
+        },
         "fee": {
             "amounts_vnd": fee.get("amounts_vnd") or [],
             "free": fee["free"],
             "text": fee["text"],
+            "text_en": (fee.get("text_en") or "") if keep_fee_en else "",
+            "amounts_usd": (fee.get("amounts_usd") or []) if amounts_unchanged else [],
         },
         "description": inputs["description"],
+        "description_en": (base.get("description_en") or "") if keep_description_en else "",
     }
 
 

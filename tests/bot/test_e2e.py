@@ -179,6 +179,41 @@ def test_a_conversation_over_rest(running):
     assert "1.001456" in texts(reply), reply
 
 
+REPLAY = """
+- name: greeting-then-follow-up
+  covers: greeting
+  turns:
+    - user: "hello! how much is a passport?"
+      expect: {answer: ["1.001456"], lang: en, contains: ["Fees"]}
+    - user: "and online?"
+      expect: {answer: ["1.001456"], lang: en}
+- name: two-aspects-then-english
+  covers: two-aspects, language-switch
+  turns:
+    - user: "làm giấy khai sinh cho con cần giấy tờ gì và hết bao nhiêu tiền"
+      expect: {answer: ["1.001193"], lang: vi, contains: ["Hồ sơ cần chuẩn bị", "Phí, lệ phí"]}
+    - user: "please answer in English"
+      expect: {lang: en}
+    - user: "ok, how long does it take?"
+      expect: {answer: ["1.001193"], lang: en, contains: ["Processing time"]}
+"""
+
+
+def test_eval_conversations_replays_over_rest(running, tmp_path):
+    path = tmp_path / "conversations.yml"
+    path.write_text(REPLAY, "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "eval", "conversations", str(path), "--compact",
+         "--url", running["base"]],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout)
+    assert summary["turns"] == 5 and summary["conversations"] == 2
+    assert summary["turns_right"] == 5, summary["failures"]
+    assert summary["by_class"]["language-switch"]["right"] == 3
+
+
 def test_turns_reach_the_conversation_log_with_feedback_and_masked_data(running):
     from knowledge.conversations import ConversationLog
 
@@ -402,38 +437,3 @@ def test_ctrl_c_stops_both_servers(running):
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
     assert "stopping" in runner.output
-
-
-REPLAY = """
-- name: greeting-then-follow-up
-  covers: greeting
-  turns:
-    - user: "hello! how much is a passport?"
-      expect: {answer: ["1.001456"], lang: en, contains: ["Fees"]}
-    - user: "and online?"
-      expect: {answer: ["1.001456"], lang: en}
-- name: two-aspects-then-english
-  covers: two-aspects, language-switch
-  turns:
-    - user: "làm giấy khai sinh cho con cần giấy tờ gì và hết bao nhiêu tiền"
-      expect: {answer: ["1.001193"], lang: vi, contains: ["Hồ sơ cần chuẩn bị", "Phí, lệ phí"]}
-    - user: "please answer in English"
-      expect: {lang: en}
-    - user: "ok, how long does it take?"
-      expect: {answer: ["1.001193"], lang: en, contains: ["Processing time"]}
-"""
-
-
-def test_eval_conversations_replays_over_rest(running, tmp_path):
-    path = tmp_path / "conversations.yml"
-    path.write_text(REPLAY, "utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "eval", "conversations", str(path), "--compact",
-         "--url", running["base"]],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    summary = json.loads(done.stdout)
-    assert summary["turns"] == 5 and summary["conversations"] == 2
-    assert summary["turns_right"] == 5, summary["failures"]
-    assert summary["by_class"]["language-switch"]["right"] == 3

@@ -124,3 +124,16 @@ def test_builtin_entries_agree_with_the_official_records_or_say_why(entries, por
     assert not missing, missing
     problems = [p for e in entries for p in unexplained_differences(e, official[e.procedure.code])]
     assert not problems, "\n".join(problems[:40])
+
+
+def test_provenance_tells_staff_edit_builtin_and_official(entries):
+    from knowledge.builtin import provenance
+
+    code = entries[0].procedure.code
+    origins = {p["field"]: p for p in provenance(code, staff_fields=["url"])}
+    assert origins["url"]["origin"] == "staff"
+    assert origins["name"]["origin"] == "builtin" and origins["name"]["source"].startswith(
+        "record " + code
+    )
+    assert "in_person" in origins["channels"]["source"] or "online" in origins["channels"]["source"]
+    assert {p["origin"] for p in provenance("9.999999")} == {"official"}
