@@ -47,6 +47,7 @@ CANDIDATE_FEATURES = (
     "lexical_rank",
     "name_length",
     "name_recall",
+    "unasked_qualifiers",
 )
 """Per-candidate features, in the order of :attr:`Ranker.weights`."""
 

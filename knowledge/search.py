@@ -45,6 +45,16 @@ _PHRASE = CANDIDATE_FEATURES.index("phrase")
 _LEXICAL_RANK = CANDIDATE_FEATURES.index("lexical_rank")
 _NAME_RECALL = CANDIDATE_FEATURES.index("name_recall")
 _NAME_FILLER = frozenset({"thu", "tuc"})
+QUALIFIERS = tuple(
+    fold(q)
+    for q in (
+        "mất", "lại", "đổi", "lưu động", "yếu tố nước ngoài", "dưới 14 tuổi", "trình báo",
+        "khôi phục", "gia hạn", "hủy", "thay đổi", "cải chính", "xóa", "tạm thời", "ở nước ngoài",
+        "người nước ngoài", "bổ sung", "điều chỉnh", "chấm dứt", "tạm ngừng", "thu hồi",
+    )
+)  # fmt: skip
+"""Words in a procedure's name that make it a special case of another ("cấp lại", "bị mất",
+"lưu động"): a candidate whose name has one the question never asked is less likely."""
 """Words of procedure names that name nothing ("Thủ tục đăng ký kết hôn")."""
 
 
@@ -316,6 +326,7 @@ class ProcedureSearch:
         self._doc_words: dict[str, set[str]] = {}
         self._name_words: dict[str, set[str]] = {}
         self._base_words: dict[str, set[str]] = {}
+        self._qualifiers: dict[str, list[set[str]]] = {}
         self._phrases: dict[str, list[frozenset[str]]] = {}
         for p in procedures:
             self._add_terms(p)
@@ -352,6 +363,10 @@ class ProcedureSearch:
         }
         self._name_words[procedure.code] = set(tokens(procedure.name))
         self._base_words[procedure.code] = set(base_name(procedure.name).split()) - _NAME_FILLER
+        padded = f" {base_name(procedure.name)} "
+        self._qualifiers[procedure.code] = [
+            set(q.split()) for q in QUALIFIERS if f" {q} " in padded
+        ]
         phrases = [frozenset(tokens(k)) for k in procedure.keywords]
         self._phrases[procedure.code] = [p for p in phrases if len(p) >= PHRASE_MIN_WORDS]
 
@@ -407,6 +422,7 @@ class ProcedureSearch:
                 self._doc_words.pop(code, None)
                 self._name_words.pop(code, None)
                 self._base_words.pop(code, None)
+                self._qualifiers.pop(code, None)
         fields: set[str] = set()
         for procedure in changed:
             fields |= self._replace_terms(procedure)
@@ -429,6 +445,7 @@ class ProcedureSearch:
         self._doc_words.pop(code, None)
         self._name_words.pop(code, None)
         self._base_words.pop(code, None)
+        self._qualifiers.pop(code, None)
         if self.dense_index is not None:
             self.dense_index.remove([code])
         self._rebuild_lexical()
@@ -561,6 +578,9 @@ class ProcedureSearch:
             row[columns["name_length"]] = math.log1p(len(self._name_words[self._codes[i]]))
             base = self._base_words[self._codes[i]]
             row[columns["name_recall"]] = len(base & asked) / len(base) if base else 0.0
+            row[columns["unasked_qualifiers"]] = sum(
+                1 for qualifier in self._qualifiers[self._codes[i]] if not qualifier <= asked
+            )
         return Candidates(
             query=query,
             rows=pool,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -183,10 +184,10 @@ REPLAY = """
 - name: greeting-then-follow-up
   covers: greeting
   turns:
-    - user: "hello! how much is a passport?"
-      expect: {answer: ["1.001456"], lang: en, contains: ["Fees"]}
+    - user: "hello! how much is the judicial record certificate?"
+      expect: {answer: ["3.000333", "3.000330"], lang: en, contains: ["Fees"]}
     - user: "and online?"
-      expect: {answer: ["1.001456"], lang: en}
+      expect: {answer: ["3.000333", "3.000330"], lang: en}
 - name: two-aspects-then-english
   covers: two-aspects, language-switch
   turns:
@@ -366,7 +367,8 @@ async def test_widget_against_the_real_assistant(running):
         await page.goto(f"{running['base']}/webhooks/webchat/demo")
         await page.click(".mcw-launcher")
         await ask(page, "làm lại căn cước bị mất cần gì")
-        await page.locator(".mcw-msg-bot", has_text="1.014064").wait_for(timeout=30_000)
+        replacement = re.compile(r"1\.014064|2\.001194|1\.000757")  # any level's re-issue
+        await page.locator(".mcw-msg-bot", has_text=replacement).wait_for(timeout=30_000)
         await ask(page, "đăng ký xe")
         choice = page.locator(".mcw-choice").first
         await choice.wait_for(timeout=30_000)
