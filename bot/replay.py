@@ -36,8 +36,9 @@ from typing import Any
 
 import yaml
 
-from knowledge.query import detect_language
-from knowledge.text import fold
+from knowledge.query import ENGLISH_STOPWORDS
+from knowledge.text import fold, vietnamese_accented_words
+from knowledge.vocabulary import english_glossary
 
 EXPECT_KEYS = frozenset(
     {"answer", "offered", "mentions", "not_codes", "contains", "contains_any", "not_contains",
@@ -49,6 +50,7 @@ _PROCEDURE_LINE = re.compile(r"^(?:Thủ tục|Procedure): .*\((?:mã|code) ([0-
 _CODE = re.compile(r"\b[0-9]\.[0-9]{6}\b")
 _CHOICE = re.compile(r'"procedure_code"\s*:\s*"([^"]+)"')
 _URL = re.compile(r"https?://\S+")
+_NAMED_LINES = ("Procedure:", "Thủ tục:", "Dossier:", "Hồ sơ:", "Receiving agency:", "Cơ quan")
 
 
 class ReplayError(RuntimeError):
@@ -103,9 +105,32 @@ class Reply:
 
     @property
     def language(self) -> str:
-        """The reply's language, from its words (procedure names and links left out)."""
-        lines = [line for line in self.text.splitlines() if not _PROCEDURE_LINE.match(line.strip())]
-        return detect_language(_URL.sub(" ", " ".join(lines)))
+        """The reply's language, from its own words.
+
+        Official Vietnamese names are left out: the part after " — " of a title
+        ("Marriage registration — Thủ tục đăng ký kết hôn (code 1.000894)"), procedure and
+        dossier lines, and links.
+        """
+        kept = []
+        for line in self.text.splitlines():
+            line = line.strip()
+            if _PROCEDURE_LINE.match(line) or line.startswith(_NAMED_LINES):
+                continue
+            kept.append(_URL.sub(" ", line.split(" — ", 1)[0]))
+        return reply_language(" ".join(kept))
+
+
+def reply_language(text: str) -> str:
+    """Tells the language of a reply (long, well-formed text): the larger body of evidence.
+
+    Vietnamese evidence: words that can be Vietnamese syllables with diacritics, and
+    Vietnamese particles; English evidence: English function words and glossary terms.
+    """
+    words = fold(text).split()
+    english_words = english_glossary()
+    english = sum(1 for w in words if w in ENGLISH_STOPWORDS or w in english_words)
+    accented, _foreign = vietnamese_accented_words(text)
+    return "en" if english > 2 * accented else "vi"
 
 
 def load_conversations(path: Path) -> list[Conversation]:

@@ -66,6 +66,7 @@ class Reply:
         candidates: Codes offered, in order (``choose``).
         switched: Whether the answer moved to another procedure than the current one.
         aspects: Every aspect answered or pending, in order (``aspect`` is the first).
+        guess: An answer to the probable procedure, with the other candidates offered.
     """
 
     kind: str
@@ -76,6 +77,7 @@ class Reply:
     candidates: list[str] = field(default_factory=list)
     switched: bool = False
     aspects: list[str] = field(default_factory=list)
+    guess: bool = False
 
     def __post_init__(self) -> None:
         if not self.aspects:
@@ -260,7 +262,27 @@ class Assistant:
                 return self._answer(current.code, aspect, language)
             text = _TEXTS[_lang(language)]["not_found"]
             return Reply("not_found", text, aspect=aspect[0], aspects=aspect)
+        if result.likely and result.top is not None:
+            return self._best_guess(result, aspect, language, current_code)
         return self._choices(result, aspect, language)
+
+    def _best_guess(
+        self, result: SearchResult, aspects: list[str], language: str, current_code: str | None
+    ) -> Reply:
+        """Answers the probable procedure and offers the other candidates beside it."""
+        assert result.top is not None
+        lang = _lang(language)
+        answer = self._answer(result.top.code, aspects, language, current_code)
+        others = self._offer(
+            [h.code for h in result.hits[1:MAX_CANDIDATES]], aspects, language
+        ).buttons
+        lines = [f"{n}. {b['title'].split('. ', 1)[-1]}" for n, b in enumerate(others, 1)]
+        answer.text = "\n".join([answer.text, _TEXTS[lang]["others"], *lines])
+        answer.buttons = [
+            {**b, "title": f"{n}. {b['title'].split('. ', 1)[-1]}"} for n, b in enumerate(others, 1)
+        ]
+        answer.guess = True
+        return answer
 
     def choose(self, code: str, aspect: str | list[str], language: str) -> Reply:
         """Answers the pending question for a procedure the citizen picked."""

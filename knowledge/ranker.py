@@ -83,6 +83,8 @@ class Ranker:
         confidence: One weight per :data:`QUERY_FEATURES`.
         threshold: Least probability that the first hit is right for a direct answer.
         trained_on: What it was trained on (file, questions), for the record.
+        likely_threshold: Least probability for a best-guess answer with the other
+            candidates offered beside it (between it and ``threshold``).
     """
 
     weights: list[float]
@@ -91,6 +93,7 @@ class Ranker:
     confidence: list[float]
     threshold: float
     trained_on: dict[str, Any] = field(default_factory=dict)
+    likely_threshold: float = 1.0
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """Scores candidates (rows of :data:`CANDIDATE_FEATURES`); higher is better."""
@@ -129,6 +132,7 @@ class Ranker:
             confidence=[float(x) for x in data["confidence"]],
             threshold=float(data["threshold"]),
             trained_on=dict(data.get("trained_on") or {}),
+            likely_threshold=float(data.get("likely_threshold", 1.0)),
         )
 
 
@@ -191,8 +195,14 @@ def fit_reranker(examples: Sequence[Example], l2: float = 0.01, seed: int = 7) -
         wrong = [i for i, c in enumerate(example.codes) if c not in example.gold]
         if not right or not wrong:
             continue
+        # Hard negatives first: the wrong candidates the fusion ranks highest (the
+        # neighbours that share words with the question), then a few random ones.
+        fused = example.features[:, 0]
+        hard = sorted(wrong, key=lambda j: -fused[j])[:10]
+        easy = [j for j in wrong if j not in hard]
+        chosen = hard + rng.sample(easy, min(len(easy), 5))
         for i in right[:2]:
-            for j in rng.sample(wrong, min(len(wrong), 15)):
+            for j in chosen:
                 if rng.random() < 0.5:
                     diffs.append(standard[i] - standard[j])
                     labels.append(1.0)
@@ -233,6 +243,7 @@ def train(
     rescore: Callable[[Ranker, Example], dict[str, float]],
     *,
     precision: float = 0.96,
+    likely_precision: float = 0.85,
     folds: int = 5,
     seed: int = 7,
 ) -> Ranker:
@@ -243,6 +254,8 @@ def train(
         rescore: Recomputes a question's confidence features under a ranker (the order,
             and so the lead of the first hit, changes with the weights).
         precision: Target share of right first hits among direct answers.
+        likely_precision: Target share of right first hits among direct and best-guess
+            answers together (sets ``likely_threshold``).
         folds: Folds for the out-of-fold probabilities the threshold is chosen on.
         seed: Shuffling seed (training is deterministic for a given seed).
 
@@ -264,6 +277,9 @@ def train(
             oof_correct.append(bool(query.get("_correct")))
     ranker = _fit(list(examples), rescore)
     ranker.threshold = choose_threshold(oof_probability, oof_correct, precision)
+    ranker.likely_threshold = min(
+        ranker.threshold, choose_threshold(oof_probability, oof_correct, likely_precision)
+    )
     return ranker
 
 

@@ -138,13 +138,17 @@ class SearchResult:
         query: The analysed question.
         hits: Candidates, best first.
         confident: Whether the first hit is clear enough to answer directly.
-        confidence: A 0–1 score behind ``confident`` (0.5 at the threshold).
+        confidence: A 0–1 score behind ``confident`` (with the learned ranker, the
+            probability that the first hit is right).
+        likely: Not confident, but the first hit is probably right: worth answering as a
+            best guess with the other candidates offered beside it.
     """
 
     query: AnalysedQuery
     hits: list[Hit] = field(default_factory=list)
     confident: bool = False
     confidence: float = 0.0
+    likely: bool = False
 
     @property
     def top(self) -> Hit | None:
@@ -157,6 +161,7 @@ class SearchResult:
             "query": self.query.text,
             "language": self.query.language,
             "confident": self.confident,
+            "likely": self.likely,
             "confidence": round(self.confidence, 3),
             "hits": [
                 {
@@ -601,7 +606,9 @@ class ProcedureSearch:
         order = self._diversify(order, pool.codes)
         hits = [pool.hit(self, n, float(scores[n])) for n in order[:k]]
         probability = self.ranker.probability(query_vector(query))
-        return SearchResult(pool.query, hits, probability >= self.ranker.threshold, probability)
+        confident = probability >= self.ranker.threshold
+        likely = not confident and probability >= self.ranker.likely_threshold
+        return SearchResult(pool.query, hits, confident, probability, likely)
 
     def _diversify(self, order: list[int], codes: list[str]) -> list[int]:
         """Puts one variant of each procedure first, the same procedure at other levels after.

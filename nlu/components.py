@@ -8,6 +8,7 @@ get no entity and the slot keeps its value.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -213,7 +214,19 @@ OUT_OF_SCOPE_SURE = 0.85
 """An ``out_of_scope`` intent at least this sure stays, even when a topic word appears."""
 
 
-def route_intent(text: str, intent: str, confidence: float, lexicon=None) -> str | None:
+_DOSSIER_WORDS = re.compile(
+    r"\b(ho so|ma ho so|tinh trang|tra cuu|den dau|bien nhan|phieu hen|status|application|"
+    r"dossier|receipt|track)\b"
+)
+_CLEARLY_OUT = re.compile(
+    r"\b(lam gia|gia mao|hoi lo|boi tien|chay an|lach luat|co phieu|chung khoan|thoi tiet|"
+    r"bong da|xo so|forge|forged|fake|bribe|stock|stocks|weather|lottery)\b"
+)
+
+
+def route_intent(
+    text: str, intent: str, confidence: float, lexicon=None, has_dossier_code: bool = False
+) -> str | None:
     """Decides whether a message is really a procedure question the classifier missed.
 
     A message that names a procedure topic (or, after small talk, asks an aspect such
@@ -225,6 +238,7 @@ def route_intent(text: str, intent: str, confidence: float, lexicon=None) -> str
         intent: The intent the classifier chose (after the fallback classifier).
         confidence: Its confidence.
         lexicon: A :class:`knowledge.understanding.TopicLexicon` (default: the bundled one).
+        has_dossier_code: The message holds a dossier code (it stays a dossier question).
 
     Returns:
         The ``ask_*`` intent to use instead, or ``None`` to keep the classifier's.
@@ -239,8 +253,11 @@ def route_intent(text: str, intent: str, confidence: float, lexicon=None) -> str
 
     if not text or text.startswith("/") or intent.startswith("ask_"):
         return None
-    if intent in ("dossier_status", "choose_procedure", "feedback"):
+    if intent in ("choose_procedure", "feedback") or has_dossier_code:
         return None
+    folded = fold(text)
+    if intent == "dossier_status" and _DOSSIER_WORDS.search(folded):
+        return None  # "where is my application?" without a code: the dossier action asks for it
     lexicon = lexicon or default_lexicon()
     if intent == "change_language":
         rest = without_language_request(text)
@@ -256,13 +273,15 @@ def route_intent(text: str, intent: str, confidence: float, lexicon=None) -> str
     topic = len(found) >= 2 or any(" " in w for w in found) if strict else bool(found)
     if intent == "request_human" and asks_for_person(text):
         return None
-    if intent == "out_of_scope" and confidence >= OUT_OF_SCOPE_SURE:
+    if intent == "out_of_scope" and _CLEARLY_OUT.search(folded):
+        return None
+    if intent == "out_of_scope" and confidence >= OUT_OF_SCOPE_SURE and len(found) < 2:
         return None
     if intent in _SMALLTALK_INTENTS or intent in ("change_language", "request_human"):
         if topic or (aspects and intent not in ("affirm", "deny", "bot_challenge")):
             return _ASPECT_INTENTS.get(aspects[0], "ask_overview") if aspects else "ask_overview"
         return None
-    if intent == "out_of_scope" and topic:
+    if intent in ("out_of_scope", "dossier_status") and topic:
         return _ASPECT_INTENTS.get(aspects[0], "ask_overview") if aspects else "ask_overview"
     return None
 
@@ -312,7 +331,12 @@ class ProcedureRouter(GraphComponent):
             intent = message.get(INTENT) or {}
             name = intent.get("name") or ""
             confidence = float(intent.get("confidence") or 0.0)
-            routed = route_intent(message.get(TEXT) or "", name, confidence)
+            has_code = any(
+                e.get("entity") == "dossier_code" for e in message.get(ENTITIES, []) or []
+            )
+            routed = route_intent(
+                message.get(TEXT) or "", name, confidence, has_dossier_code=has_code
+            )
             if routed is None:
                 continue
             message.set(INTENT, {"name": routed, "confidence": max(confidence, 0.5)}, True)

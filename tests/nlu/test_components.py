@@ -214,3 +214,13 @@ def test_an_explicit_language_wish_decides_the_language() -> None:
     assert sure_language("please answer in English") == "en"
     assert sure_language("nói tiếng Việt đi") == "vi"
     assert sure_language("trả lời bằng tiếng Anh nhé") == "en"
+
+
+def test_router_reads_past_a_mistaken_dossier_or_out_of_scope_intent() -> None:
+    long = "How do my in-laws get a red book for their land? They have lived there since 1995"
+    assert route_intent(long, "dossier_status", 0.7) == "ask_overview"
+    assert route_intent("làm sổ hồng chung cư cần gì", "out_of_scope", 0.95) == "ask_documents"
+    assert route_intent("hồ sơ của tôi đến đâu rồi", "dossier_status", 0.9) is None
+    assert route_intent("làm giả sổ đỏ được không", "out_of_scope", 0.6) is None
+    text = "sổ đỏ 000.00.20.H26-251103-0042"
+    assert route_intent(text, "dossier_status", 0.9, has_dossier_code=True) is None
