@@ -14,7 +14,7 @@ from actions.runtime import get_runtime
 from knowledge.assistant import INTENT_ASPECTS, Reply
 from knowledge.conversations import feedback_buttons
 from knowledge.text import fold
-from knowledge.understanding import detect_aspects
+from knowledge.understanding import detect_aspects, has_cue
 
 _ORDINALS = {
     "1": 1, "mot": 1, "nhat": 1, "first": 1, "one": 1,
@@ -90,7 +90,9 @@ def asked_aspects(text: str, intent: str) -> list[str]:
     named = detect_aspects(text)
     if len(named) >= 2:
         return named if aspect in named or aspect == "overview" else [aspect, *named]
-    if aspect == "overview" and named:
+    if named and (aspect == "overview" or not has_cue(text, aspect)):
+        # The words name one aspect and nothing in them backs the classifier's choice
+        # ("1 tuần có xong không?" is about time, whatever the classifier said).
         return named
     return [aspect]
 

@@ -241,10 +241,17 @@ PHRASE_MIN_WORDS = 5
 
 
 def phrase_similarity(words: set[str], phrase: frozenset[str]) -> float:
-    """Dice similarity of two sets of folded words."""
+    """How nearly a question repeats a keyword phrase: Dice similarity of the folded words.
+
+    A phrase with words the question lacks ("… ở khu vực biên giới") scores 0: the
+    question must hold at least 85% of the phrase's words.
+    """
     if not words or not phrase:
         return 0.0
-    return 2 * len(words & phrase) / (len(words) + len(phrase))
+    shared = len(words & phrase)
+    if shared < 0.85 * len(phrase):
+        return 0.0
+    return 2 * shared / (len(words) + len(phrase))
 
 
 _PARENTHESES = re.compile(r"\([^)]*\)")

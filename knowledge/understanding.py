@@ -169,6 +169,7 @@ _ASPECT_CUES: dict[str, tuple[str, ...]] = {
     "time": (
         "bao lau", "may ngay", "bao nhieu ngay", "thoi gian", "thoi han", "khi nao co",
         "khi nao xong", "bao gio co", "bao gio xong", "lau khong", "lau ko", "mat bao lau",
+        "co xong khong", "xong chua", "may hom", "bao nhieu tuan", "may tuan", "ngay nao co",
         "how long", "how many days", "processing time", "how soon", "when will", "how quickly",
     ),
     "where": (
@@ -222,6 +223,12 @@ def detect_aspects(text: str) -> list[str]:
     ordered = list(dict.fromkeys(aspect for _, aspect in _cue_positions(words)))
     strong = [a for a in ordered if a not in _WEAK]
     return strong or ordered
+
+
+def has_cue(text: str, aspect: str) -> bool:
+    """Tells whether a message holds any cue word of ``aspect`` (strong or weak)."""
+    words = fold(text).split()
+    return any(a == aspect for _, a in _cue_positions(words))
 
 
 # --- people ----------------------------------------------------------------------------
