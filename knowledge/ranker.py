@@ -326,7 +326,7 @@ def search_rescorer(search: Any) -> Callable[[Ranker, Example], dict[str, float]
 
     def rescore(ranker: Ranker, example: Example) -> dict[str, float]:
         scores = ranker.score(example.features)
-        order = sorted(range(len(example.codes)), key=lambda n: -scores[n])
+        order = search.ordered(example.context, scores)
         query = search.query_features(example.context, scores, order)
         query["_correct"] = example.codes[order[0]] in example.gold
         return query

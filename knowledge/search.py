@@ -55,6 +55,7 @@ QUALIFIERS = tuple(
 )  # fmt: skip
 """Words in a procedure's name that make it a special case of another ("cấp lại", "bị mất",
 "lưu động"): a candidate whose name has one the question never asked is less likely."""
+_QUALIFIER_WORDS = frozenset(w for q in QUALIFIERS for w in q.split())
 """Words of procedure names that name nothing ("Thủ tục đăng ký kết hôn")."""
 
 
@@ -339,6 +340,7 @@ class ProcedureSearch:
         self._name_words: dict[str, set[str]] = {}
         self._base_words: dict[str, set[str]] = {}
         self._qualifiers: dict[str, list[set[str]]] = {}
+        self._core_words: dict[str, frozenset[str]] = {}
         self._phrases: dict[str, list[frozenset[str]]] = {}
         for p in procedures:
             self._add_terms(p)
@@ -376,6 +378,9 @@ class ProcedureSearch:
         self._name_words[procedure.code] = set(tokens(procedure.name))
         self._base_words[procedure.code] = set(base_name(procedure.name).split()) - _NAME_FILLER
         padded = f" {base_name(procedure.name)} "
+        self._core_words[procedure.code] = frozenset(
+            set(base_name(procedure.name).split()) - _NAME_FILLER - _QUALIFIER_WORDS
+        )
         self._qualifiers[procedure.code] = [
             set(q.split()) for q in QUALIFIERS if f" {q} " in padded
         ]
@@ -435,6 +440,7 @@ class ProcedureSearch:
                 self._name_words.pop(code, None)
                 self._base_words.pop(code, None)
                 self._qualifiers.pop(code, None)
+                self._core_words.pop(code, None)
         fields: set[str] = set()
         for procedure in changed:
             fields |= self._replace_terms(procedure)
@@ -458,6 +464,7 @@ class ProcedureSearch:
         self._name_words.pop(code, None)
         self._base_words.pop(code, None)
         self._qualifiers.pop(code, None)
+        self._core_words.pop(code, None)
         if self.dense_index is not None:
             self.dense_index.remove([code])
         self._rebuild_lexical()
@@ -608,7 +615,7 @@ class ProcedureSearch:
     def _ranked(self, pool: Candidates, k: int) -> SearchResult:
         assert self.ranker is not None
         scores = self.ranker.score(pool.features)
-        order = sorted(range(len(pool.rows)), key=lambda n: -scores[n])
+        order = self.ordered(pool, scores)
         query = self.query_features(pool, scores, order)
         order = self._diversify(order, pool.codes)
         hits = [pool.hit(self, n, float(scores[n])) for n in order[:k]]
@@ -616,6 +623,37 @@ class ProcedureSearch:
         confident = probability >= self.ranker.threshold
         likely = not confident and probability >= self.ranker.likely_threshold
         return SearchResult(pool.query, hits, confident, probability, likely)
+
+    def ordered(self, pool: Candidates, scores: np.ndarray, depth: int = 10) -> list[int]:
+        """Orders candidates by score, the general procedure before its special cases.
+
+        "Xóa đăng ký thường trú" is "Đăng ký thường trú" plus a qualifier ("xóa"); when
+        the question never asked for the qualifier and the general procedure is among the
+        best ``depth``, the general one goes first.
+        """
+        order = sorted(range(len(pool.rows)), key=lambda n: -scores[n])
+        column = CANDIDATE_FEATURES.index("unasked_qualifiers")
+        head = order[:depth]
+        moved = True
+        while moved:
+            moved = False
+            for i, special in enumerate(head):
+                unasked = pool.features[special][column]
+                if not unasked:
+                    continue
+                core = self._core_words[pool.codes[special]]
+                for j in range(i + 1, len(head)):
+                    general = head[j]
+                    if (
+                        pool.features[general][column] < unasked
+                        and self._core_words[pool.codes[general]] == core
+                    ):
+                        head.insert(i, head.pop(j))
+                        moved = True
+                        break
+                if moved:
+                    break
+        return head + order[depth:]
 
     def _diversify(self, order: list[int], codes: list[str]) -> list[int]:
         """Puts one variant of each procedure first, the same procedure at other levels after.
