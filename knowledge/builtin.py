@@ -313,22 +313,7 @@ def english_complete(procedure: Procedure) -> list[str]:
     return missing
 
 
-PROVENANCE_FIELDS = (
-    "name",
-    "name_en",
-    "field",
-    "levels",
-    "agencies",
-    "applicants",
-    "channels",
-    "documents",
-    "steps",
-    "conditions",
-    "result",
-    "legal_basis",
-    "url",
-    "keywords",
-)
+PROVENANCE_FIELDS = (*FACT_FIELDS, "name_en", "channels", "keywords")
 """The values whose origin the staff console shows."""
 
 

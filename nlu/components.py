@@ -132,9 +132,8 @@ def sure_language(text: str | None) -> str | None:
     return None
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class LanguageDetector(GraphComponent):
-    """Adds a ``language`` entity to messages whose language is certain."""
+class _Stateless(GraphComponent):
+    """A component with nothing to train or store: created bare, training data untouched."""
 
     @classmethod
     def create(
@@ -143,7 +142,7 @@ class LanguageDetector(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> LanguageDetector:
+    ) -> _Stateless:
         """Creates the component (it has no state and nothing to train).
 
         Args:
@@ -153,9 +152,25 @@ class LanguageDetector(GraphComponent):
             execution_context: The graph's execution context (unused).
 
         Returns:
-            A new detector.
+            A new component.
         """
         return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Leaves training data as it is.
+
+        Args:
+            training_data: The NLU training data.
+
+        Returns:
+            The training data unchanged.
+        """
+        return training_data
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class LanguageDetector(_Stateless):
+    """Adds a ``language`` entity to messages whose language is certain."""
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Tags each message whose language is certain.
@@ -182,17 +197,6 @@ class LanguageDetector(GraphComponent):
             entities = [e for e in message.get(ENTITIES, []) if e.get("entity") != LANGUAGE_ENTITY]
             message.set(ENTITIES, [*entities, entity], add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Leaves training data as it is (language entities are never annotated).
-
-        Args:
-            training_data: The NLU training data.
-
-        Returns:
-            The training data unchanged.
-        """
-        return training_data
 
 
 ROUTED_FROM = "routed_from"
@@ -287,7 +291,7 @@ def route_intent(
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class ProcedureRouter(GraphComponent):
+class ProcedureRouter(_Stateless):
     """Puts understanding first: procedure questions hidden behind small talk get answered.
 
     Runs after the intent classifier and the fallback classifier. "Hello, how do I renew
@@ -296,27 +300,6 @@ class ProcedureRouter(GraphComponent):
     become the ``ask_*`` intent of the aspect asked (see :func:`route_intent`); the
     replaced intent is kept in the parse output as ``routed_from``.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ProcedureRouter:
-        """Creates the router (nothing to train; the topic lexicon loads on first use).
-
-        Args:
-            config: The component's configuration (unused).
-            model_storage: Rasa's model storage (unused).
-            resource: The component's resource (unused).
-            execution_context: The graph's execution context (unused).
-
-        Returns:
-            A new router.
-        """
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replaces the intent of procedure questions the classifier missed.
@@ -342,14 +325,3 @@ class ProcedureRouter(GraphComponent):
             message.set(INTENT, {"name": routed, "confidence": max(confidence, 0.5)}, True)
             message.set(ROUTED_FROM, name, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Leaves training data as it is.
-
-        Args:
-            training_data: The NLU training data.
-
-        Returns:
-            The training data unchanged.
-        """
-        return training_data
