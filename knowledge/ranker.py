@@ -61,6 +61,7 @@ QUERY_FEATURES = (
     "top_name_coverage",
     "top_name_recall",
     "name_recall_lead",
+    "qualifier_lead",
     "top_curated",
     "top_phrase",
     "fusion_agrees",

@@ -44,6 +44,7 @@ _CURATED = CANDIDATE_FEATURES.index("curated")
 _PHRASE = CANDIDATE_FEATURES.index("phrase")
 _LEXICAL_RANK = CANDIDATE_FEATURES.index("lexical_rank")
 _NAME_RECALL = CANDIDATE_FEATURES.index("name_recall")
+_UNASKED = CANDIDATE_FEATURES.index("unasked_qualifiers")
 _NAME_FILLER = frozenset({"thu", "tuc"})
 QUALIFIERS = tuple(
     fold(q)
@@ -710,6 +711,10 @@ class ProcedureSearch:
             "name_recall_lead": float(
                 features[_NAME_RECALL]
                 - (pool.features[rival_n][_NAME_RECALL] if rival_n is not None else 0.0)
+            ),
+            "qualifier_lead": float(
+                (pool.features[rival_n][_UNASKED] if rival_n is not None else 0.0)
+                - features[_UNASKED]
             ),
             "top_curated": float(features[_CURATED]),
             "top_phrase": float(features[_PHRASE]),

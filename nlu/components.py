@@ -222,6 +222,8 @@ _DOSSIER_WORDS = re.compile(
     r"\b(ho so|ma ho so|tinh trang|tra cuu|den dau|bien nhan|phieu hen|status|application|"
     r"dossier|receipt|track)\b"
 )
+_FAKE = re.compile(r"\b(giả|giả mạo|hối lộ|chạy án|lách luật)\b", re.IGNORECASE)
+"""Forgery and bribery, written with diacritics ("làm bằng đại học giả"): never a procedure."""
 _CLEARLY_OUT = re.compile(
     r"\b(lam gia|gia mao|hoi lo|boi tien|chay an|lach luat|co phieu|chung khoan|thoi tiet|"
     r"bong da|xo so|forge|forged|fake|bribe|stock|stocks|weather|lottery)\b"
@@ -277,7 +279,7 @@ def route_intent(
     topic = len(found) >= 2 or any(" " in w for w in found) if strict else bool(found)
     if intent == "request_human" and asks_for_person(text):
         return None
-    if intent == "out_of_scope" and _CLEARLY_OUT.search(folded):
+    if intent == "out_of_scope" and (_CLEARLY_OUT.search(folded) or _FAKE.search(text)):
         return None
     if intent == "out_of_scope" and confidence >= OUT_OF_SCOPE_SURE and len(found) < 2:
         return None
