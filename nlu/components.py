@@ -303,6 +303,33 @@ class ProcedureRouter(_Stateless):
     replaced intent is kept in the parse output as ``routed_from``.
     """
 
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ProcedureRouter:
+        """Creates the router and builds its topic lexicon now, with the model.
+
+        Building it at the first message would hold that message (and the server's
+        event loop) for a moment.
+
+        Args:
+            config: The component's configuration (unused).
+            model_storage: Rasa's model storage (unused).
+            resource: The component's resource (unused).
+            execution_context: The graph's execution context (unused).
+
+        Returns:
+            A new router.
+        """
+        from knowledge.understanding import default_lexicon
+
+        default_lexicon()
+        return cls()
+
     def process(self, messages: list[Message]) -> list[Message]:
         """Replaces the intent of procedure questions the classifier missed.
 
