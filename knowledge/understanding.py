@@ -235,8 +235,8 @@ def has_cue(text: str, aspect: str) -> bool:
 
 _PERSON = re.compile(
     r"\b(can bo|nhan vien|chuyen vien|nguoi that|nguoi tu van|tu van vien|tong dai|hotline|"
-    r"gap nguoi|noi chuyen voi nguoi|human|person|staff|agent|officer|operator|real people|"
-    r"someone real|representative)\b"
+    r"gap nguoi|noi chuyen voi nguoi|so dien thoai|goi dien|human|person|staff|agent|officer|"
+    r"operator|real people|someone|somebody|representative|phone number|call)\b"
 )
 
 

@@ -214,7 +214,7 @@ _ASPECT_INTENTS = {
 _SMALLTALK_INTENTS = frozenset(
     {"greet", "thank", "goodbye", "affirm", "deny", "bot_challenge", "nlu_fallback"}
 )
-OUT_OF_SCOPE_SURE = 0.85
+OUT_OF_SCOPE_SURE = 0.99
 """An ``out_of_scope`` intent at least this sure stays, even when a topic word appears."""
 
 
@@ -226,7 +226,10 @@ _FAKE = re.compile(r"\b(giả|giả mạo|hối lộ|chạy án|lách luật)\b"
 """Forgery and bribery, written with diacritics ("làm bằng đại học giả"): never a procedure."""
 _CLEARLY_OUT = re.compile(
     r"\b(lam gia|gia mao|hoi lo|boi tien|chay an|lach luat|co phieu|chung khoan|thoi tiet|"
-    r"bong da|xo so|forge|forged|fake|bribe|stock|stocks|weather|lottery)\b"
+    r"bong da|xo so|dut lot|lo lot|ne phat|mua bang|phim|du lich|du doan|phan quyet|co nen|"
+    r"lai nhieu|code|forge|forged|fake|bribe|tip|speed things up|stock|stocks|weather|lottery|"
+    r"invest|crypto|bitcoin|football|movie|restaurant|eat|tiktok|relationship|court case|"
+    r"illegally|without the test|meaning of life|exchange rate)\b"
 )
 
 
@@ -275,14 +278,23 @@ def route_intent(
     aspects = detect_aspects(rest)
     # Replies that are rarely questions ("yes", "no", "bye", "are you a bot?") need more
     # than one loose word ("máy" in "chat với máy") to count as naming a procedure.
-    strict = intent in ("affirm", "deny", "goodbye", "bot_challenge")
+    strict = intent in (
+        "affirm",
+        "deny",
+        "goodbye",
+        "bot_challenge",
+        "out_of_scope",
+        "request_human",
+    )
     topic = len(found) >= 2 or any(" " in w for w in found) if strict else bool(found)
     if intent == "request_human" and asks_for_person(text):
         return None
     if intent == "out_of_scope" and (_CLEARLY_OUT.search(folded) or _FAKE.search(text)):
         return None
-    if intent == "out_of_scope" and confidence >= OUT_OF_SCOPE_SURE and len(found) < 2:
+    if intent == "out_of_scope" and confidence >= OUT_OF_SCOPE_SURE:
         return None
+    if intent == "bot_challenge" and not aspects:
+        return None  # "are you a real person?" names no aspect, whatever words it uses
     if intent in _SMALLTALK_INTENTS or intent in ("change_language", "request_human"):
         if topic or (aspects and intent not in ("affirm", "deny", "bot_challenge")):
             return _ASPECT_INTENTS.get(aspects[0], "ask_overview") if aspects else "ask_overview"
