@@ -50,7 +50,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions")
     args = parser.parse_args()
 
-    from knowledge.catalogue import CatalogueStore, enrich, load_sample_catalogue
+    from knowledge.catalogue import CatalogueStore, layer_all
     from knowledge.importers.portal import load_portal_file
     from knowledge.service import open_search
     from knowledge.settings import Settings
@@ -62,8 +62,7 @@ def main() -> int:
     t0 = time.perf_counter()
     report = load_portal_file(args.catalogue)
     t_parse = time.perf_counter()
-    curated = {p.code: p for p in load_sample_catalogue()}
-    procedures = [enrich(p, curated.get(p.code)) for p in report.procedures]
+    procedures = layer_all(report.procedures)
     store = CatalogueStore(settings.database_url)
     store.upsert(procedures)
     t_store = time.perf_counter()
