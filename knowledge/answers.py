@@ -213,7 +213,7 @@ def title(procedure: Procedure, language: str) -> str:
     return f"{procedure.name} ({labels['code']} {procedure.code})"
 
 
-def english_complete(procedure: Procedure) -> bool:
+def _has_english(procedure: Procedure) -> bool:
     """Says whether the catalogue has this procedure's content in English (built-in entries)."""
     return bool(procedure.name_en) and all(d.name_en for d in procedure.documents)
 
@@ -344,6 +344,18 @@ _SECTIONS = {
 }
 
 
+def normalize_aspects(aspect: str | Sequence[str]) -> list[str]:
+    """Returns the aspects asked, in order and once each.
+
+    Unknown aspects become the overview, which is dropped when a specific one is asked.
+    """
+    wanted = [aspect] if isinstance(aspect, str) else list(aspect)
+    aspects = list(dict.fromkeys(a if a in _SECTIONS else "overview" for a in wanted))
+    if len(aspects) > 1 and "overview" in aspects:
+        aspects.remove("overview")
+    return aspects or ["overview"]
+
+
 def compose_answer(procedure: Procedure, aspect: str | Sequence[str], language: str) -> str:
     """Answers one or several aspects of a procedure.
 
@@ -358,14 +370,9 @@ def compose_answer(procedure: Procedure, aspect: str | Sequence[str], language: 
     """
     lang = _lang(language)
     labels = _LABELS[lang]
-    wanted = [aspect] if isinstance(aspect, str) else list(aspect)
-    aspects = list(dict.fromkeys(a if a in _SECTIONS else "overview" for a in wanted))
-    if not aspects:
-        aspects = ["overview"]
-    if len(aspects) > 1 and "overview" in aspects:
-        aspects.remove("overview")
+    aspects = normalize_aspects(aspect)
     lines = [f"{labels['procedure']}: {title(procedure, lang)}"]
-    if lang == "en" and not english_complete(procedure):
+    if lang == "en" and not _has_english(procedure):
         lines.append(labels["vietnamese_details"])
     for name in aspects:
         lines += _SECTIONS[name](procedure, lang)

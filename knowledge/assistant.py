@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from knowledge.answers import ASPECTS, compose_answer, title
+from knowledge.answers import compose_answer, normalize_aspects, title
 from knowledge.search import ProcedureSearch, SearchResult
 from knowledge.text import fold
 from knowledge.understanding import requested_language, split_smalltalk, without_language_request
@@ -181,7 +181,7 @@ class Assistant:
         Returns:
             An answer, candidates to choose from, or a not-found reply.
         """
-        aspects = _aspects(aspect)
+        aspects = normalize_aspects(aspect)
         reply = self._ask(text, aspects, language, current_code)
         if reply.kind == "choose" and offered and reply.candidates[0] == offered[0]:
             answer = self._answer(reply.candidates[0], reply.aspects, language)
@@ -210,7 +210,7 @@ class Assistant:
         Returns:
             The reply, or ``None`` when the message is a new question (search it).
         """
-        aspects = _aspects(aspect)
+        aspects = normalize_aspects(aspect)
         procedures = [p for p in (self.search.get(c) for c in offered) if p is not None]
         if not procedures:
             return None
@@ -286,7 +286,7 @@ class Assistant:
 
     def choose(self, code: str, aspect: str | list[str], language: str) -> Reply:
         """Answers the pending question for a procedure the citizen picked."""
-        aspects = _aspects(aspect)
+        aspects = normalize_aspects(aspect)
         if self.search.get(code) is None:
             text = _TEXTS[_lang(language)]["unknown_code"].format(code=code)
             return Reply("not_found", text, aspect=aspects[0], aspects=aspects)
@@ -336,14 +336,6 @@ def _question_text(text: str) -> str:
     if not folded or folded == fold(text):
         return text  # nothing taken off: keep the accents (they help tell the language)
     return folded
-
-
-def _aspects(aspect: str | list[str]) -> list[str]:
-    wanted = [aspect] if isinstance(aspect, str) else list(aspect)
-    aspects = list(dict.fromkeys(a if a in ASPECTS else "overview" for a in wanted))
-    if len(aspects) > 1 and "overview" in aspects:
-        aspects.remove("overview")
-    return aspects or ["overview"]
 
 
 def _lang(language: str) -> str:

@@ -435,7 +435,7 @@ class CatalogueStore(SqlStore):
                 bool(p.documents) and all(d.name_en for d in p.documents) for p in procedures
             ),
             "fee_amount_known_share": round(known / len(curated), 3) if curated else 0.0,
-            "fingerprint": catalogue_fingerprint({p.code: p.content_hash() for p in procedures}),
+            "fingerprint": self.fingerprint(),
         }
 
     def iter_codes(self) -> Iterator[str]:

@@ -436,12 +436,7 @@ class ProcedureSearch:
         """
         for code in removed:
             if self._procedures.pop(code, None) is not None:
-                self._doc_terms.pop(code, None)
-                self._doc_words.pop(code, None)
-                self._name_words.pop(code, None)
-                self._base_words.pop(code, None)
-                self._qualifiers.pop(code, None)
-                self._core_words.pop(code, None)
+                self._forget(code)
         fields: set[str] = set()
         for procedure in changed:
             fields |= self._replace_terms(procedure)
@@ -456,16 +451,24 @@ class ProcedureSearch:
                 )
         self._rebuild_lexical(fields)
 
+    def _forget(self, code: str) -> None:
+        """Drops what :meth:`_add_terms` derived from one procedure."""
+        for derived in (
+            self._doc_terms,
+            self._doc_words,
+            self._name_words,
+            self._base_words,
+            self._qualifiers,
+            self._core_words,
+            self._phrases,
+        ):
+            derived.pop(code, None)
+
     def remove(self, code: str) -> bool:
         """Removes one procedure; returns whether it was there."""
         if self._procedures.pop(code, None) is None:
             return False
-        self._doc_terms.pop(code, None)
-        self._doc_words.pop(code, None)
-        self._name_words.pop(code, None)
-        self._base_words.pop(code, None)
-        self._qualifiers.pop(code, None)
-        self._core_words.pop(code, None)
+        self._forget(code)
         if self.dense_index is not None:
             self.dense_index.remove([code])
         self._rebuild_lexical()

@@ -193,14 +193,16 @@ _WEAK = {"steps"}
 """Aspects whose cues ("thế nào", "how do I") also open any question: counted alone only."""
 
 
+_CUES_LONGEST_FIRST = sorted(
+    ((cue.split(), aspect) for aspect, cues in _ASPECT_CUES.items() for cue in cues),
+    key=lambda c: -len(c[0]),
+)
+
+
 def _cue_positions(words: list[str]) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     taken: set[int] = set()
-    cues = sorted(
-        ((cue.split(), aspect) for aspect, cues in _ASPECT_CUES.items() for cue in cues),
-        key=lambda c: -len(c[0]),
-    )
-    for cue, aspect in cues:
+    for cue, aspect in _CUES_LONGEST_FIRST:
         n = len(cue)
         for i in range(len(words) - n + 1):
             if words[i : i + n] == cue and not taken.intersection(range(i, i + n)):

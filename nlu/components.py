@@ -22,7 +22,14 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from knowledge.query import ENGLISH_STOPWORDS, VIETNAMESE_STOPWORDS, detect_language
 from knowledge.text import fold, has_diacritics, vietnamese_accented_words
-from knowledge.understanding import requested_language
+from knowledge.understanding import (
+    asks_for_person,
+    default_lexicon,
+    detect_aspects,
+    requested_language,
+    split_smalltalk,
+    without_language_request,
+)
 from knowledge.vocabulary import english_glossary
 
 LANGUAGE_ENTITY = "language"
@@ -252,14 +259,6 @@ def route_intent(
     Returns:
         The ``ask_*`` intent to use instead, or ``None`` to keep the classifier's.
     """
-    from knowledge.understanding import (
-        asks_for_person,
-        default_lexicon,
-        detect_aspects,
-        split_smalltalk,
-        without_language_request,
-    )
-
     if not text or text.startswith("/") or intent.startswith("ask_"):
         return None
     if intent in ("choose_procedure", "feedback") or has_dossier_code:
@@ -315,32 +314,9 @@ class ProcedureRouter(_Stateless):
     replaced intent is kept in the parse output as ``routed_from``.
     """
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ProcedureRouter:
-        """Creates the router and builds its topic lexicon now, with the model.
-
-        Building it at the first message would hold that message (and the server's
-        event loop) for a moment.
-
-        Args:
-            config: The component's configuration (unused).
-            model_storage: Rasa's model storage (unused).
-            resource: The component's resource (unused).
-            execution_context: The graph's execution context (unused).
-
-        Returns:
-            A new router.
-        """
-        from knowledge.understanding import default_lexicon
-
+    def __init__(self) -> None:
+        # Built with the model, not at the first message (it would hold that message).
         default_lexicon()
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replaces the intent of procedure questions the classifier missed.

@@ -135,7 +135,8 @@ def _channel_value(name: str, inputs: dict[str, str], shown: dict[str, Any] | No
     fee = dict(base.get("fee") or {})
     old_fee_text = fee.get("text") or ""
     amounts_text = inputs["fee_amounts"]
-    if amounts_text != format_amounts(fee.get("amounts_vnd") or []):
+    amounts_changed = amounts_text != format_amounts(fee.get("amounts_vnd") or [])
+    if amounts_changed:
         fee["amounts_vnd"] = parse_amounts(amounts_text)
     elif inputs["fee_text"] != old_fee_text and money_amounts(inputs["fee_text"]):
         fee["amounts_vnd"] = money_amounts(inputs["fee_text"])  # the wording names new sums
@@ -150,9 +151,6 @@ def _channel_value(name: str, inputs: dict[str, str], shown: dict[str, Any] | No
     keep_time_en = inputs["time_text"] == (time.get("text") or "")
     keep_fee_en = fee["text"] == old_fee_text
     keep_description_en = inputs["description"] == (base.get("description") or "")
-    amounts_unchanged = amounts_text == format_amounts(
-        (base.get("fee") or {}).get("amounts_vnd") or []
-    )
     return {
         "channel": name,
         "processing_time": {
@@ -166,7 +164,7 @@ def _channel_value(name: str, inputs: dict[str, str], shown: dict[str, Any] | No
             "free": fee["free"],
             "text": fee["text"],
             "text_en": (fee.get("text_en") or "") if keep_fee_en else "",
-            "amounts_usd": (fee.get("amounts_usd") or []) if amounts_unchanged else [],
+            "amounts_usd": (fee.get("amounts_usd") or []) if not amounts_changed else [],
         },
         "description": inputs["description"],
         "description_en": (base.get("description_en") or "") if keep_description_en else "",
