@@ -12,14 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity, last_text, reply_language
 from actions.runtime import get_runtime
-from knowledge.dossiers import (
-    CODE_PROBLEMS,
-    NEEDS_MORE_DOCUMENTS,
-    OVERDUE,
-    code_problem,
-    find_code,
-    normalize_code,
-)
+from desk.codes import CODE_PROBLEMS, code_problem, find_code, normalize_code
+from desk.dossiers import NEEDS_MORE_DOCUMENTS, OVERDUE
 
 VIETNAM = timezone(timedelta(hours=7))
 _CODE_LIKE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-\s]{5,}[0-9]")

@@ -1,7 +1,7 @@
 """The 👍/👎 a citizen gives an answer: acknowledged here, reviewed by staff.
 
 The rating itself travels with the conversation events to the conversation log
-(:mod:`knowledge.conversations`), which puts thumbs-down answers in the review queue.
+(:mod:`desk.conversations`), which puts thumbs-down answers in the review queue.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import last_text, reply_language
-from knowledge.conversations import rating_of
+from desk.conversations import rating_of
 
 _THANKS = {
     "vi": {

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import reply_language
 from actions.runtime import get_runtime
-from knowledge.handoffs import office_info
+from desk.handoffs import office_info
 
 MAX_SUMMARY_CHARS = 600
 

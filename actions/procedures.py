@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity, language_events, last_text, latest_intent, reply_language
 from actions.runtime import get_runtime
+from desk.conversations import feedback_buttons
 from knowledge.assistant import INTENT_ASPECTS, Reply
-from knowledge.conversations import feedback_buttons
 from knowledge.text import fold
 from knowledge.understanding import detect_aspects, has_cue
 

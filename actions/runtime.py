@@ -12,9 +12,9 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 
+from infra.settings import Settings, get_settings
 from knowledge.assistant import Assistant
 from knowledge.service import LiveSearch, VersionedSearch, open_search
-from knowledge.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -67,25 +67,32 @@ class Runtime:
         return Assistant(self.live.search)
 
     @cached_property
+    def db(self):
+        """The one database (pool) the dossier, limit and hand-off stores share."""
+        from infra.db import Database
+
+        return Database(self.settings.database_url)
+
+    @cached_property
     def dossiers(self):
         """The dossier store."""
-        from knowledge.dossiers import DossierStore
+        from desk.dossiers import DossierStore
 
-        return DossierStore(self.settings.database_url)
+        return DossierStore(self.db)
 
     @cached_property
     def limiter(self):
         """The per-sender dossier lookup limiter (shared through the database)."""
-        from knowledge.ratelimit import SqlLookupLimiter
+        from infra.ratelimit import SqlLookupLimiter
 
-        return SqlLookupLimiter(self.settings.database_url)
+        return SqlLookupLimiter(self.db)
 
     @cached_property
     def handoffs(self):
         """The handoff request store."""
-        from knowledge.handoffs import HandoffStore
+        from desk.handoffs import HandoffStore
 
-        return HandoffStore(self.settings.database_url)
+        return HandoffStore(self.db)
 
 
 _lock = threading.Lock()

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from knowledge.privacy import install_log_filter
+    from infra.privacy import install_log_filter
 
     install_log_filter()  # no ID number, phone or e-mail in the action server's log
     if not port_free(args.port, "0.0.0.0"):

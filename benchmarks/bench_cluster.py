@@ -54,7 +54,7 @@ REDIS_URL = "redis://127.0.0.1:6379/4"
 
 
 def _dossier_codes() -> list[str]:
-    from knowledge.dossiers import demo_dossiers
+    from desk.demo import demo_dossiers
 
     codes = [d[0].code for d in demo_dossiers(date.today())]
     return [codes[0], codes[1].lower(), codes[2].replace("-", " "), codes[3]]

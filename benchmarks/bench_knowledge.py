@@ -50,10 +50,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions")
     args = parser.parse_args()
 
+    from infra.settings import Settings
     from knowledge.catalogue import CatalogueStore, layer_all
     from knowledge.importers.portal import load_portal_file
     from knowledge.service import open_search
-    from knowledge.settings import Settings
 
     home = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
     settings = Settings.from_env({"MOTCUA_HOME": str(home), "MOTCUA_EMBEDDING_MODEL": args.model})

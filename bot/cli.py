@@ -100,8 +100,8 @@ def _read_catalogue_file(path: Path):
 
 def cmd_catalogue_import(args: argparse.Namespace) -> int:
     """Loads an official export (or a catalogue in our schema) into the database."""
+    from infra.settings import get_settings
     from knowledge.catalogue import CatalogueStore, layer_all
-    from knowledge.settings import get_settings
 
     procedures, errors = _read_catalogue_file(Path(args.path))
     sources = {p.source for p in procedures}
@@ -132,8 +132,8 @@ def cmd_catalogue_import(args: argparse.Namespace) -> int:
 
 def cmd_catalogue_show(args: argparse.Namespace) -> int:
     """Prints one stored procedure."""
+    from infra.settings import get_settings
     from knowledge.catalogue import CatalogueStore
-    from knowledge.settings import get_settings
 
     store = CatalogueStore(get_settings().database_url)
     store.ensure_seeded()
@@ -160,8 +160,8 @@ def cmd_catalogue_show(args: argparse.Namespace) -> int:
 
 def cmd_catalogue_stats(args: argparse.Namespace) -> int:
     """Prints how many procedures the database holds and its fingerprint."""
+    from infra.settings import get_settings
     from knowledge.catalogue import CatalogueStore
-    from knowledge.settings import get_settings
 
     settings = get_settings()
     store = CatalogueStore(settings.database_url)
@@ -224,10 +224,10 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
 
 def _full_search(catalogue: Path):
     """A search over an export layered with the built-in catalogue (nothing stored)."""
+    from infra.settings import get_settings
     from knowledge.catalogue import layer_all
     from knowledge.embeddings import make_embedder
     from knowledge.search import ProcedureSearch
-    from knowledge.settings import get_settings
 
     procedures, _errors = _read_catalogue_file(catalogue)
     settings = get_settings()
@@ -272,7 +272,7 @@ def cmd_eval_conversations(args: argparse.Namespace) -> int:
     url = args.url
     if url is None:
         from bot.runner import RunSettings
-        from knowledge.settings import get_settings
+        from infra.settings import get_settings
 
         url = f"http://127.0.0.1:{RunSettings.from_env(get_settings().home).rasa_port}"
     if "/webhooks/" not in url:
@@ -298,7 +298,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Trains the dialogue model when its training data changed (or with --force)."""
     from bot.runner import RunError, RunSettings, train
-    from knowledge.settings import get_settings
+    from infra.settings import get_settings
 
     settings = RunSettings.from_env(get_settings().home)
     try:
@@ -309,15 +309,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _dossier_store():
-    from knowledge.dossiers import DossierStore
-    from knowledge.settings import get_settings
+    from desk.dossiers import DossierStore
+    from infra.settings import get_settings
 
     return DossierStore(get_settings().database_url)
 
 
 def cmd_dossiers_seed(args: argparse.Namespace) -> int:
     """Loads the demo dossiers into an empty dossier table."""
-    from knowledge.dossiers import seed_demo
+    from desk.demo import seed_demo
 
     if not args.demo:
         raise CliError("only the demo set can be seeded: motcua dossiers seed --demo")
@@ -331,7 +331,7 @@ def cmd_dossiers_show(args: argparse.Namespace) -> int:
     """Prints what whoever has the code may see of one dossier (never personal data)."""
     from datetime import date
 
-    from knowledge.dossiers import CODE_PROBLEMS, code_problem, normalize_code
+    from desk.codes import CODE_PROBLEMS, code_problem, normalize_code
 
     problem = code_problem(args.code)
     if problem is not None:
@@ -351,7 +351,7 @@ def cmd_dossiers_list(args: argparse.Namespace) -> int:
     """Prints stored dossiers, newest first: code, status, due date, procedure."""
     from datetime import date
 
-    from knowledge.dossiers import STATUSES
+    from desk.dossiers import STATUSES
 
     if args.status is not None and args.status not in STATUSES:
         raise CliError(f"unknown status {args.status!r}; use one of {', '.join(STATUSES)}")
@@ -384,8 +384,8 @@ def cmd_telegram_poll(args: argparse.Namespace) -> int:
 
 def cmd_conversations_purge(args: argparse.Namespace) -> int:
     """Deletes conversations older than the retention period (safe to run from cron)."""
-    from knowledge.retention import purge
-    from knowledge.settings import get_settings
+    from desk.retention import purge
+    from infra.settings import get_settings
 
     settings = get_settings()
     days = args.days if args.days is not None else settings.retention_days
@@ -410,6 +410,28 @@ def cmd_events_consume(args: argparse.Namespace) -> int:
     return run_consumer(args.url, args.queue)
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Prints every setting's effective value (secrets masked) and where it came from."""
+    from infra.settings import SettingError, describe
+
+    try:
+        rows = describe()
+    except SettingError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    section = None
+    for row in rows:
+        if row["section"] != section:
+            section = row["section"]
+            print(f"# {section}")
+        origin = "" if row["from"] == "default" else "  (environment)"
+        print(f"{row['name']:<{width}}  {row['value'] or '-'}{origin}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Returns the argument parser of the ``motcua`` command."""
     parser = argparse.ArgumentParser(
@@ -421,6 +443,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="prepare what is missing and run the assistant (REST :5005)")
     run.add_argument("--train", action="store_true", help="retrain the dialogue model first")
     run.set_defaults(func=cmd_run)
+
+    settings = sub.add_parser("settings", help="every setting's effective value (secrets masked)")
+    settings.add_argument("--json", action="store_true", help="machine-readable")
+    settings.set_defaults(func=cmd_settings)
 
     train = sub.add_parser("train", help="train the dialogue model if its data changed")
     train.add_argument("--force", action="store_true", help="train even if up to date")
@@ -558,7 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     _quiet_libraries()
-    from knowledge.db import StoreUnavailable
+    from infra.db import StoreUnavailable
 
     try:
         return args.func(args)

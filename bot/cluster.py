@@ -110,7 +110,7 @@ class ClusterSettings:
         Raises:
             ValueError: For a malformed value, or several Rasa servers without shared stores.
         """
-        from knowledge.settings import Settings
+        from infra.settings import Settings
 
         settings = cls(
             rasa_replicas=_int(env, "MOTCUA_RASA_REPLICAS", 1),
@@ -487,7 +487,7 @@ class Cluster:
     """
 
     def __init__(self, settings: ClusterSettings, log=print) -> None:
-        from knowledge.settings import get_settings
+        from infra.settings import get_settings
 
         self.settings = settings
         self.log = log
@@ -563,8 +563,9 @@ class Cluster:
             RunError: For a port in use, a failed training, or a part that dies or hangs.
         """
         from bot.runner import train, write_credentials, write_endpoints
+        from desk.demo import seed_demo
+        from desk.dossiers import DossierStore
         from knowledge.catalogue import CatalogueStore
-        from knowledge.dossiers import DossierStore, seed_demo
 
         s = self.settings
         self._check_ports()
@@ -781,8 +782,8 @@ def _cmd_index_publish(args: argparse.Namespace) -> int:
     from knowledge.service import IndexPublisher
 
     manifest = IndexPublisher().publish_if_changed(force=args.force)
+    from infra.settings import get_settings
     from knowledge.index import IndexVersions
-    from knowledge.settings import get_settings
 
     current = manifest or IndexVersions(get_settings().index_dir).manifest()
     print(json.dumps({"published": manifest is not None, **(current.to_dict() if current else {})}))
@@ -802,8 +803,8 @@ def _cmd_index_watch(args: argparse.Namespace) -> int:
 
 
 def _cmd_index_status(args: argparse.Namespace) -> int:
+    from infra.settings import get_settings
     from knowledge.index import IndexVersions
-    from knowledge.settings import get_settings
 
     versions = IndexVersions(get_settings().index_dir)
     manifest = versions.manifest()

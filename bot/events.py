@@ -1,6 +1,6 @@
 """Conversation events into the conversation log, off the answer path.
 
-Two ways, one destination (:class:`knowledge.conversations.ConversationLog`):
+Two ways, one destination (:class:`desk.conversations.ConversationLog`):
 
 * Embedded defaults: ``motcua run`` configures :class:`ConversationLogBroker` as Rasa's
   event broker. ``publish`` only puts the event on a queue; a background thread writes
@@ -37,9 +37,9 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.brokers.pika import PikaEventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from knowledge.conversations import ConversationLog
-from knowledge.privacy import install_log_filter
-from knowledge.settings import get_settings
+from desk.conversations import ConversationLog
+from infra.privacy import install_log_filter
+from infra.settings import get_settings
 
 logger = logging.getLogger(__name__)
 

@@ -396,9 +396,10 @@ def stop_on_signals() -> Iterator[Callable[[], bool]]:
 
 def prepare(log=print) -> None:
     """Seeds the catalogue, builds its index and seeds demo dossiers where missing."""
-    from knowledge.dossiers import DossierStore, seed_demo
+    from desk.demo import seed_demo
+    from desk.dossiers import DossierStore
+    from infra.settings import get_settings
     from knowledge.service import open_search
-    from knowledge.settings import get_settings
 
     settings = get_settings()
     opened = open_search(settings)
@@ -415,7 +416,7 @@ def run(*, train_only: bool = False, force_train: bool = False, log=print) -> in
     Raises:
         RunError: For a port in use, a failed training, or a server that dies or hangs.
     """
-    from knowledge.settings import get_settings
+    from infra.settings import get_settings
     from staff.settings import get_staff_settings
 
     settings = RunSettings.from_env(get_settings().home)

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from knowledge.privacy import mask_pii
+from infra.privacy import mask_pii
 from knowledge.query import detect_language
 
 MAX_MESSAGE_CHARS = 2000
@@ -59,7 +59,7 @@ def check_text(text: str | None) -> Incoming:
 
     ID-card numbers, phone numbers and e-mail addresses are replaced here, before Rasa
     sees the message, so trackers, conversation events, the staff console and logs never
-    hold them (:func:`knowledge.privacy.mask_pii`; dossier codes are kept).
+    hold them (:func:`infra.privacy.mask_pii`; dossier codes are kept).
     """
     text = (text or "").strip()
     truncated = len(text) > MAX_MESSAGE_CHARS

@@ -23,7 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.relay import relay
-from knowledge.privacy import install_log_filter
+from infra.privacy import install_log_filter
 
 
 class RestInput(InputChannel):

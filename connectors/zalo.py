@@ -66,7 +66,7 @@ from connectors.shared import (
     redis_client,
     redis_url_from_env,
 )
-from knowledge.db import SqlStore, StoreUnavailable
+from infra.db import SqlStore, StoreUnavailable
 from knowledge.query import detect_language
 
 logger = logging.getLogger(__name__)
@@ -302,7 +302,7 @@ def credentials_from_env(env: Mapping[str, str] | None = None) -> dict[str, str]
 
 
 def _default_token_store() -> str:
-    from knowledge.settings import Settings
+    from infra.settings import Settings
 
     return Settings.from_env().database_url
 
@@ -348,10 +348,9 @@ class TokenStore(SqlStore):
     """The rotating Zalo OA tokens in the ``zalo_tokens`` table of a SQL database.
 
     Args:
-        url: SQLAlchemy database URL (``sqlite:///var/motcua.db``, ``postgresql://...``).
+        db: The database (:class:`infra.db.Database`) or its URL.
     """
 
-    metadata = _token_metadata
     what = "Zalo token"
 
     def load(self, app_id: str) -> StoredTokens | None:

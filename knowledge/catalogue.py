@@ -21,9 +21,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from infra.db import SqlStore, StoreUnavailable
 from knowledge.builtin import SOURCE as BUILTIN_SOURCE
 from knowledge.builtin import fee_amount_known, load_builtin_catalogue
-from knowledge.db import SqlStore, StoreUnavailable
 from knowledge.overrides import (
     Override,
     apply_override,
@@ -32,7 +32,6 @@ from knowledge.overrides import (
     official_table,
     override_row,
     overrides_table,
-    tables_exist,
 )
 from knowledge.schema import InvalidRecord, Procedure
 
@@ -143,10 +142,9 @@ class CatalogueStore(SqlStore):
     """Procedures in a SQL database.
 
     Args:
-        url: SQLAlchemy database URL (``sqlite:///var/motcua.db``, ``postgresql://...``).
+        db: The database (:class:`infra.db.Database`) or its URL.
     """
 
-    metadata = _metadata
     what = "catalogue"
     error = CatalogueUnavailable
 
@@ -272,8 +270,7 @@ class CatalogueStore(SqlStore):
         """Deletes one procedure (and its kept official record); returns whether it existed."""
 
         def work(conn: sa.engine.Connection) -> int:
-            if tables_exist(conn):
-                conn.execute(official_table.delete().where(official_table.c.code == code))
+            conn.execute(official_table.delete().where(official_table.c.code == code))
             return conn.execute(
                 procedures_table.delete().where(procedures_table.c.code == code)
             ).rowcount
@@ -332,17 +329,11 @@ class CatalogueStore(SqlStore):
             KeyError: When there is no procedure ``code``.
             ValueError: For a field that may not be overridden or a value that does not
                 validate (:class:`~knowledge.schema.InvalidRecord`).
-            CatalogueUnavailable: When the staff migrations have not created the tables.
         """
         if fields is not None:
             check_fields(fields)
 
         def work(conn: sa.engine.Connection):
-            if not tables_exist(conn):
-                raise CatalogueUnavailable(
-                    "the overrides tables are missing: run the staff console's migrations "
-                    "(motcua staff serve, or python -m staff.migrate)"
-                )
             official = _official(conn, code)
             if official is None:
                 raise KeyError(code)
@@ -445,11 +436,9 @@ class CatalogueStore(SqlStore):
 
 def _official(conn: sa.engine.Connection, code: str) -> Procedure | None:
     """The kept official record of ``code``, else the stored one (it has no edits)."""
-    row = None
-    if tables_exist(conn):
-        row = conn.execute(
-            sa.select(official_table.c.data).where(official_table.c.code == code)
-        ).first()
+    row = conn.execute(
+        sa.select(official_table.c.data).where(official_table.c.code == code)
+    ).first()
     if row is None:
         row = conn.execute(
             sa.select(procedures_table.c.data).where(procedures_table.c.code == code)

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from knowledge.settings import PACKAGED_MODEL
+from infra.settings import PACKAGED_MODEL
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,7 @@ under an edit (its hash is no longer the one the edit was made against).
 
 An override holds whole field values (``{"channels": [...], "name_en": "..."}``) and
 aliases: questions staff matched to this procedure, added to its keywords so search finds
-them. The two tables are created by the staff console's migrations
-(``staff/migrations``); without them the catalogue works as before (no overrides).
+them. The two tables are created by the one migration history (``infra/migrations``).
 """
 
 from __future__ import annotations
@@ -188,16 +187,8 @@ def conflicts(official: Procedure, override: Override) -> list[dict[str, Any]]:
     return out
 
 
-def tables_exist(conn: sa.engine.Connection) -> bool:
-    """Whether the overrides tables exist (the staff migrations have run)."""
-    inspector = sa.inspect(conn)
-    return inspector.has_table(overrides_table.name) and inspector.has_table(official_table.name)
-
-
 def load_overrides(conn: sa.engine.Connection, codes: list[str] | None = None) -> dict:
-    """Returns ``{code: Override}`` (for ``codes`` when given), empty without the tables."""
-    if not tables_exist(conn):
-        return {}
+    """Returns ``{code: Override}`` (for ``codes`` when given)."""
     query = sa.select(overrides_table)
     if codes is not None:
         if not codes:

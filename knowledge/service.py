@@ -20,12 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from infra.settings import Settings, get_settings
 from knowledge.catalogue import CatalogueStore, catalogue_fingerprint
 from knowledge.embeddings import Embedder, make_embedder
 from knowledge.index import DenseIndex, IndexVersions, SyncReport, VersionManifest
 from knowledge.ranker import load_bundled_ranker
 from knowledge.search import ProcedureSearch, SearchWeights, embedding_key, text_for
-from knowledge.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

@@ -3,5 +3,5 @@
 A small aiohttp web app (``python -m staff.server``) with server-rendered pages in
 Vietnamese and English, a JSON API under ``/api/`` described by ``/api/openapi.json``,
 staff accounts with roles, CSRF-protected sessions in the database and an audit log.
-Its tables are created by Alembic migrations (``staff/migrations``).
+Its tables are created by the one Alembic history (``infra/migrations``).
 """

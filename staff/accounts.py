@@ -5,7 +5,7 @@ by the browser in an HttpOnly cookie (or sent as ``Authorization: Bearer`` by sc
 the database holds only its SHA-256, with an absolute and an idle expiry, so several
 console replicas share sessions. Each session has its own CSRF token, required on every
 state-changing request made with the cookie. Login attempts are limited per user name
-and per client address with the shared SQL limiter (:mod:`knowledge.ratelimit`).
+and per client address with the shared SQL limiter (:mod:`infra.ratelimit`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from knowledge.ratelimit import Decision, SqlLookupLimiter
+from infra.db import Database, as_database
+from infra.ratelimit import Decision, SqlLookupLimiter
 from staff.tables import StaffStore, sessions_table, users_table
 
 ROLES = ("viewer", "editor", "admin")
@@ -138,15 +139,15 @@ class AccountStore(StaffStore):
     """Staff accounts and sessions in the shared database.
 
     Args:
-        url: SQLAlchemy database URL (the catalogue's).
+        db: The database (or its URL).
         session_hours: Absolute session lifetime.
         idle_minutes: Idle session lifetime.
     """
 
     what = "staff accounts"
 
-    def __init__(self, url: str, session_hours: int = 8, idle_minutes: int = 60) -> None:
-        super().__init__(url)
+    def __init__(self, db: Database | str, session_hours: int = 8, idle_minutes: int = 60) -> None:
+        super().__init__(db)
         self.session_life = timedelta(hours=session_hours)
         self.idle_life = timedelta(minutes=idle_minutes)
         self._hasher = PasswordHasher()
@@ -345,14 +346,15 @@ class LoginLimiter:
     """Limits login attempts per user name and per client address (shared SQL table).
 
     Args:
-        url: SQLAlchemy database URL.
+        db: The database (or its URL).
         limit: Attempts per user name per window (a client address gets five times that).
         window_s: Window length in seconds.
     """
 
-    def __init__(self, url: str, limit: int = 10, window_s: float = 900) -> None:
-        self._per_user = SqlLookupLimiter(url, limit, window_s)
-        self._per_client = SqlLookupLimiter(url, limit * 5, window_s)
+    def __init__(self, db: Database | str, limit: int = 10, window_s: float = 900) -> None:
+        db = as_database(db)
+        self._per_user = SqlLookupLimiter(db, limit, window_s)
+        self._per_client = SqlLookupLimiter(db, limit * 5, window_s)
 
     def check(self, username: str, client: str) -> Decision:
         """Records an attempt; the decision says whether it may go ahead."""

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from knowledge.conversations import OUTCOMES, REVIEW_REASONS
-from knowledge.handoffs import HANDOFF_STATUSES
+from desk.conversations import OUTCOMES, REVIEW_REASONS
+from desk.handoffs import HANDOFF_STATUSES
 from knowledge.schema import CHANNELS, TIME_UNITS
 from staff.accounts import MAX_PASSWORD, MIN_PASSWORD, ROLES, User
 from staff.console import Console, QueueFilter

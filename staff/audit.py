@@ -67,7 +67,7 @@ class AuditLog(StaffStore):
     """The audit log in the shared database.
 
     Args:
-        url: SQLAlchemy database URL (the catalogue's).
+        db: The database (:class:`infra.db.Database`) or its URL.
     """
 
     what = "staff audit"

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any
 
+from desk.handoffs import CLAIMED, DONE, HandoffStore
+from infra.db import Database
 from knowledge.builtin import provenance
 from knowledge.catalogue import CatalogueStore
-from knowledge.handoffs import CLAIMED, DONE, HandoffStore
 from knowledge.overrides import EDITABLE_FIELDS, conflicts
 from knowledge.schema import InvalidRecord
 from staff.accounts import AccountStore, LoginLimiter, User
@@ -73,33 +74,23 @@ class Console:
 
     def __init__(self, settings: StaffSettings) -> None:
         self.settings = settings
-        url = settings.database_url
-        self.accounts = AccountStore(url, settings.session_hours, settings.idle_minutes)
-        self.limiter = LoginLimiter(url, settings.login_limit, settings.login_window_s)
-        self.audit = AuditLog(url)
-        self.reviews = ReviewStore(url)
-        self.catalogue = CatalogueStore(url)
-        self.handoffs = HandoffStore(url)
+        db = Database(settings.database_url)
+        self.db = db
+        self.accounts = AccountStore(db, settings.session_hours, settings.idle_minutes)
+        self.limiter = LoginLimiter(db, settings.login_limit, settings.login_window_s)
+        self.audit = AuditLog(db)
+        self.reviews = ReviewStore(db)
+        self.catalogue = CatalogueStore(db)
+        self.handoffs = HandoffStore(db)
         self._live_lock = threading.Lock()
         self._live_search = None
-        for store in (self.accounts, self.audit, self.reviews, self.handoffs):
-            self._share_engine(store)
-        for store in (self.limiter._per_user, self.limiter._per_client):
-            self._share_engine(store)
-
-    def _share_engine(self, store: Any) -> None:
-        """One connection pool for every store of the console (not one per store)."""
-        store._engine.dispose()
-        store._engine = self.catalogue._engine
 
     @cached_property
     def conversations(self):
-        """The conversation log (:class:`knowledge.conversations.ConversationLog`)."""
-        from knowledge.conversations import ConversationLog
+        """The conversation log (:class:`desk.conversations.ConversationLog`)."""
+        from desk.conversations import ConversationLog
 
-        log = ConversationLog(self.settings.database_url)
-        self._share_engine(log)
-        return log
+        return ConversationLog(self.db)
 
     @property
     def _live(self):
@@ -122,15 +113,13 @@ class Console:
             logger.exception("warming up the procedure search failed")
 
     def prepare(self) -> None:
-        """Migrates the staff tables and seeds an empty catalogue (run at start)."""
-        from staff.migrate import upgrade
-
-        upgrade(self.settings.database_url)
+        """Migrates the database and seeds an empty catalogue (run at start)."""
+        self.db.ensure_schema()
         self.catalogue.ensure_seeded()
 
     def close(self) -> None:
         """Closes the connection pool."""
-        self.catalogue.dispose()
+        self.db.dispose()
 
     # ------------------------------------------------------------------ review queue
 
@@ -376,10 +365,8 @@ class Console:
         return self.procedure(code)
 
     def prepare_tables(self) -> None:
-        """Makes sure the overrides tables exist (the staff migrations ran)."""
-        from staff.migrate import upgrade
-
-        upgrade(self.settings.database_url)
+        """Makes sure the overrides tables exist (the migrations ran)."""
+        self.db.ensure_schema()
 
     # ------------------------------------------------------------------ hand-offs
 

@@ -17,8 +17,8 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from knowledge.conversations import REVIEW_REASONS
-from knowledge.handoffs import HANDOFF_STATUSES
+from desk.conversations import REVIEW_REASONS
+from desk.handoffs import HANDOFF_STATUSES
 from knowledge.schema import CHANNELS, TIME_UNITS
 from staff import forms
 from staff.accounts import RANK, ROLES, Session, csrf_matches

@@ -1,6 +1,6 @@
 """Review decisions and corrections, and the training data exported from them.
 
-A turn in the review queue (see :class:`knowledge.conversations.ConversationLog`) is
+A turn in the review queue (see :class:`desk.conversations.ConversationLog`) is
 *open* until staff resolve it: ``corrected`` (they picked the right procedure: a
 correction), ``ok`` (the answer was fine) or ``dismissed`` (nothing to learn). A
 correction stores the question, the right procedure code and who made it; the console
@@ -110,7 +110,7 @@ class ReviewStore(StaffStore):
     """Corrections and review decisions in the shared database.
 
     Args:
-        url: SQLAlchemy database URL (the catalogue's).
+        db: The database (:class:`infra.db.Database`) or its URL.
     """
 
     what = "staff review"
@@ -203,9 +203,7 @@ class ReviewStore(StaffStore):
 
         Corrections stay: they are the training data staff wrote, not the conversation.
         """
-        from knowledge.conversations import ConversationLog, turns_table
-
-        ConversationLog(self.url)._ensure_schema()  # the turns table exists even if unused
+        from desk.conversations import turns_table
 
         def work(conn: sa.engine.Connection) -> int:
             gone = ~reviews_table.c.turn_id.in_(sa.select(turns_table.c.id))

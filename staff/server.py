@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from knowledge.db import StoreUnavailable
+from infra.db import StoreUnavailable
 from staff.accounts import RANK, Session, csrf_matches
 from staff.api import ROUTES, SESSION_COOKIE, ApiError, Call, Route, check_body, parse_params
 from staff.console import Conflict, Console, NotFound

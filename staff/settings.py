@@ -1,15 +1,8 @@
-"""Staff console settings, read once from the environment.
+"""Staff console settings, built from the settings registry (:mod:`infra.settings`).
 
-* ``MOTCUA_STAFF_PORT`` (``5080``): where ``python -m staff.server`` listens.
-* ``MOTCUA_STAFF_HOST`` (``127.0.0.1``): the interface (``0.0.0.0`` behind a proxy).
-* ``MOTCUA_STAFF_SESSION_HOURS`` (``8``): a login lasts at most this long.
-* ``MOTCUA_STAFF_IDLE_MINUTES`` (``60``): a session unused this long expires.
-* ``MOTCUA_STAFF_LOGIN_LIMIT`` (``10``): login attempts per user name, and five times
-  that per client address, in ``MOTCUA_STAFF_LOGIN_WINDOW_S`` (``900``) seconds.
-* ``MOTCUA_STAFF_SECURE_COOKIE`` (``0``): ``1`` marks the session cookie ``Secure``
-  (set it when the console is served over HTTPS).
-
-The database is the catalogue's (``MOTCUA_DATABASE_URL``).
+``MOTCUA_STAFF_*`` variables (port, interface, session lifetimes, login limits, secure
+cookie); their defaults and meanings are in the registry and the README's table. The
+database is everyone's (``MOTCUA_DATABASE_URL``).
 """
 
 from __future__ import annotations
@@ -17,13 +10,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-
-
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    raw = (env.get(name) or str(default)).strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a positive integer, got {raw!r}")
-    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -57,18 +43,18 @@ class StaffSettings:
         Raises:
             ValueError: For a malformed number.
         """
-        from knowledge.settings import Settings
+        from infra.settings import read
 
-        env = dict(os.environ if env is None else env)
+        v = read(os.environ if env is None else env)
         return cls(
-            database_url=Settings.from_env(env).database_url,
-            host=env.get("MOTCUA_STAFF_HOST") or "127.0.0.1",
-            port=_int(env, "MOTCUA_STAFF_PORT", 5080),
-            session_hours=_int(env, "MOTCUA_STAFF_SESSION_HOURS", 8),
-            idle_minutes=_int(env, "MOTCUA_STAFF_IDLE_MINUTES", 60),
-            login_limit=_int(env, "MOTCUA_STAFF_LOGIN_LIMIT", 10),
-            login_window_s=_int(env, "MOTCUA_STAFF_LOGIN_WINDOW_S", 900),
-            secure_cookie=(env.get("MOTCUA_STAFF_SECURE_COOKIE") or "0") in ("1", "true", "yes"),
+            database_url=v["MOTCUA_DATABASE_URL"],
+            host=v["MOTCUA_STAFF_HOST"],
+            port=v["MOTCUA_STAFF_PORT"],
+            session_hours=v["MOTCUA_STAFF_SESSION_HOURS"],
+            idle_minutes=v["MOTCUA_STAFF_IDLE_MINUTES"],
+            login_limit=v["MOTCUA_STAFF_LOGIN_LIMIT"],
+            login_window_s=v["MOTCUA_STAFF_LOGIN_WINDOW_S"],
+            secure_cookie=v["MOTCUA_STAFF_SECURE_COOKIE"],
         )
 
 

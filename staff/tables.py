@@ -1,10 +1,10 @@
-"""The staff tables as SQLAlchemy Core objects (created by ``staff/migrations``, not here)."""
+"""The staff tables as SQLAlchemy Core objects (created by ``infra/migrations``, not here)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from knowledge.db import SqlStore
+from infra.db import SqlStore
 
 metadata = sa.MetaData()
 
@@ -66,23 +66,6 @@ reviews_table = sa.Table(
 
 
 class StaffStore(SqlStore):
-    """A SQL store whose schema comes from the staff migrations (not ``create_all``)."""
+    """A SQL store of the staff tables (created by the one migration history)."""
 
-    metadata = metadata
     what = "staff"
-
-    def _ensure_schema(self) -> None:
-        if self._ready:
-            return
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from staff.migrate import upgrade
-
-        try:
-            upgrade(self.url, engine=self._engine)
-        except SQLAlchemyError as exc:
-            raise self.error(
-                f"cannot migrate the {self.what} tables at {self._safe_url()}: "
-                f"{exc.__class__.__name__}. Check MOTCUA_DATABASE_URL and that the server runs."
-            ) from exc
-        self._ready = True

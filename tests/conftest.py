@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from infra.settings import Settings
 from knowledge.catalogue import parse_catalogue_json
 from knowledge.schema import Procedure
-from knowledge.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

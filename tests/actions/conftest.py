@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import Runtime, set_runtime
-from knowledge.settings import Settings
+from infra.settings import Settings
 
 TRACKERS = Path(__file__).resolve().parent / "trackers"
 

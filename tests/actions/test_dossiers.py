@@ -2,7 +2,7 @@ import pytest
 
 from actions.dossiers import ActionDossierStatus
 from actions.handoff import ActionHandoff
-from knowledge.dossiers import seed_demo
+from desk.demo import seed_demo
 from tests.actions.conftest import run_action
 
 

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from bot.cli import main
-from knowledge.settings import get_settings
+from infra.settings import get_settings
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ def test_console_script_help_runs(tmp_path):
 
 
 def test_conversations_purge_prints_counts(env, capsys):
-    from knowledge.conversations import ConversationLog
+    from desk.conversations import ConversationLog
 
     log = ConversationLog(get_settings().database_url)
     log.ingest([{"sender_id": "s", "event": "user", "timestamp": 1_000_000_000.0, "text": "x"}])

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from bot.cli import main
-from knowledge.dossiers import EXAMPLE_CODE, OVERDUE
-from knowledge.settings import get_settings
+from desk.codes import EXAMPLE_CODE
+from desk.dossiers import OVERDUE
+from infra.settings import get_settings
 
 
 @pytest.fixture

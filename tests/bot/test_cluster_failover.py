@@ -329,7 +329,7 @@ def _rabbitmqctl(*args: str) -> None:
 
 
 def test_rabbitmq_restarted_mid_run_loses_no_analytics_event(cluster):
-    from knowledge.conversations import ConversationLog
+    from desk.conversations import ConversationLog
 
     sender = f"mq-{uuid.uuid4().hex[:6]}"
     messages = ["làm hộ chiếu cần giấy tờ gì", "còn lệ phí?", "mất bao lâu", "nộp ở đâu"]

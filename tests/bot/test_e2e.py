@@ -216,7 +216,7 @@ def test_eval_conversations_replays_over_rest(running, tmp_path):
 
 
 def test_turns_reach_the_conversation_log_with_feedback_and_masked_data(running):
-    from knowledge.conversations import ConversationLog
+    from desk.conversations import ConversationLog
 
     url, sender = running["url"], "e2e-log"
     _, reply = post(url, {"sender": sender, "message": "lệ phí làm hộ chiếu, sđt tôi 0912345678"})

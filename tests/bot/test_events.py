@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
 from bot.events import ConversationLogBroker, LogWriter, consume
-from knowledge.conversations import ConversationLog
+from desk.conversations import ConversationLog
 from tests.conftest import POSTGRES_ADMIN_URL
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"

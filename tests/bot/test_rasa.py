@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.runner import CONFIG, DOMAIN, ROOT, TRAINING_DATA, RunSettings, train
-from knowledge.settings import Settings
+from infra.settings import Settings
 
 pytestmark = pytest.mark.slow
 

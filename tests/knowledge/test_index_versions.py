@@ -165,7 +165,7 @@ def test_no_version_yet_is_reported(settings):
 
 
 def test_lexical_only_versions(tmp_path):
-    from knowledge.settings import Settings
+    from infra.settings import Settings
 
     settings = Settings.from_env({"MOTCUA_HOME": str(tmp_path), "MOTCUA_EMBEDDING_MODEL": "none"})
     manifest = IndexPublisher(settings).publish_if_changed()

@@ -41,7 +41,7 @@ def test_index_of_another_model_or_a_corrupt_one_is_rebuilt(settings):
 
 
 def test_lexical_only_setting_needs_no_index(tmp_path):
-    from knowledge.settings import Settings
+    from infra.settings import Settings
 
     settings = Settings.from_env({"MOTCUA_HOME": str(tmp_path), "MOTCUA_EMBEDDING_MODEL": "none"})
     opened = open_search(settings)

@@ -2,8 +2,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from infra.migrate import current
 from staff.accounts import AccountStore, LoginLimiter, csrf_matches
-from staff.migrate import current
 from tests.staff.conftest import PASSWORD
 
 
@@ -16,7 +16,7 @@ def accounts(staff_settings):
 
 def test_migrations_create_the_staff_tables(accounts, staff_settings):
     accounts.list_users()
-    assert current(staff_settings.database_url) == "0001"
+    assert current(staff_settings.database_url) == "0002"
 
 
 def test_passwords_are_argon2_hashed_and_checked(accounts):

@@ -281,8 +281,8 @@ async def test_language_switch(server):
 
 
 async def test_an_api_edit_reaches_live_search_at_its_next_refresh(server, tmp_path):
+    from infra.settings import Settings
     from knowledge.service import LiveSearch, open_search
-    from knowledge.settings import Settings
 
     settings = Settings.from_env(
         {

@@ -76,7 +76,7 @@ def ask(assistant, sender: str, message: str) -> str:
 
 
 async def test_review_correct_edit_and_the_bot_answers_with_it(assistant):
-    from knowledge.conversations import ConversationLog
+    from desk.conversations import ConversationLog
 
     first = ask(assistant, "citizen-1", QUESTION)
     assert RIGHT not in first, first  # the assistant gets this one wrong

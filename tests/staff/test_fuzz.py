@@ -44,7 +44,7 @@ def _get(url: str, token: str | None = None) -> tuple[int, bytes]:
 
 @pytest.fixture
 def live_console(tmp_path):
-    from knowledge.handoffs import HandoffStore
+    from desk.handoffs import HandoffStore
     from staff.console import Console
     from staff.settings import StaffSettings
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from knowledge.catalogue import CatalogueStore, CatalogueUnavailable
+from knowledge.catalogue import CatalogueStore
 from knowledge.schema import Procedure
 from staff.console import NotFound
 
@@ -137,10 +137,13 @@ def test_every_change_is_in_the_audit_log(console, store, editor):
     assert revert.action == "procedure.revert" and revert.after == edit.before
 
 
-def test_without_the_staff_tables_the_catalogue_works_as_before(tmp_path, mini_catalogue):
+def test_a_plain_catalogue_store_gets_the_overrides_tables_from_the_one_history(
+    tmp_path, mini_catalogue
+):
     store = CatalogueStore(f"sqlite:///{tmp_path / 'plain.db'}")
     assert len(store.upsert(mini_catalogue).added) == 6
     assert store.overrides() == {} and store.official(PASSPORT) == store.get(PASSPORT)
-    with pytest.raises(CatalogueUnavailable, match="migrations"):
-        store.save_override(PASSPORT, fields={"name_en": "x"})
+    store.save_override(PASSPORT, fields={"name_en": "Passport (edited)"})
+    assert store.get(PASSPORT).name_en == "Passport (edited)"
     assert store.delete(PASSPORT)
+    assert store.official(PASSPORT) is None

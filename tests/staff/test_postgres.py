@@ -1,7 +1,7 @@
 """The staff migrations and the overrides layer on PostgreSQL (the production database)."""
 
+from infra.migrate import current
 from staff.console import Console
-from staff.migrate import current
 from staff.settings import StaffSettings
 from tests.staff.conftest import PASSWORD
 
@@ -9,7 +9,7 @@ from tests.staff.conftest import PASSWORD
 def test_migrations_accounts_and_overrides_on_postgresql(pg_url, mini_catalogue):
     console = Console(StaffSettings(database_url=pg_url))
     console.prepare()
-    assert current(pg_url) == "0001"
+    assert current(pg_url) == "0002"
     editor = console.create_user("cli", "lan", PASSWORD, "editor")
     token, _ = console.accounts.create_session(editor)
     assert console.accounts.get_session(token).user.username == "lan"

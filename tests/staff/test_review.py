@@ -5,8 +5,8 @@ import json
 import pytest
 import yaml
 
+from desk.handoffs import HandoffStore
 from knowledge.evaluate import load_questions
-from knowledge.handoffs import HandoffStore
 from knowledge.search import ProcedureSearch
 from staff.console import Conflict, NotFound, QueueFilter
 from tests.staff.conftest import T0, events, feedback

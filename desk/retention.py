@@ -17,9 +17,9 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from knowledge.conversations import ConversationLog
-from knowledge.db import StoreUnavailable
-from knowledge.handoffs import DONE, HandoffStore, handoffs_table
+from desk.conversations import ConversationLog
+from desk.handoffs import DONE, HandoffStore, handoffs_table
+from infra.db import Database, StoreUnavailable
 
 
 @dataclass
@@ -104,8 +104,9 @@ def purge(
         raise ValueError("retention must keep at least 1 day")
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     report = PurgeReport(cutoff=now - timedelta(days=days))
-    report.turns = ConversationLog(database_url).purge(report.cutoff)
-    handoffs = HandoffStore(database_url)
+    db = Database(database_url)
+    report.turns = ConversationLog(db).purge(report.cutoff)
+    handoffs = HandoffStore(db)
 
     def delete_closed(conn: sa.engine.Connection) -> int:
         result = conn.execute(
@@ -115,7 +116,10 @@ def purge(
         )
         return int(result.rowcount or 0)
 
-    report.handoffs = handoffs._run(delete_closed, write=True)
+    try:
+        report.handoffs = handoffs._run(delete_closed, write=True)
+    finally:
+        db.dispose()
     if tracker_url:
         report.tracker_events = purge_tracker_events(tracker_url, report.cutoff)
     return report

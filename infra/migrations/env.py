@@ -1,9 +1,9 @@
-"""Alembic environment of the staff tables.
+"""Alembic environment of motcua's one migration history.
 
-The database is ``MOTCUA_DATABASE_URL`` (the catalogue's), or the connection or URL that
-:func:`staff.migrate.upgrade` passes in. Versions are kept in ``staff_alembic_version`` so
-the staff migrations never meet another Alembic history in the same database. On
-PostgreSQL an advisory lock lets several console replicas start at once.
+The database is ``MOTCUA_DATABASE_URL``, or the connection or URL that
+:func:`infra.migrate.upgrade` passes in. Versions are kept in ``motcua_alembic_version``
+(a database made before the one history had ``staff_alembic_version``: it is renamed on
+first run). On PostgreSQL an advisory lock lets several replicas start at once.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-VERSION_TABLE = "staff_alembic_version"
+from infra.migrate import OLD_VERSION_TABLE, VERSION_TABLE
+
 PG_LOCK_ID = 7_150_005_001
 
 
@@ -19,9 +20,15 @@ def _url() -> str:
     url = context.config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from knowledge.settings import get_settings
+    from infra.settings import get_settings
 
     return get_settings().database_url
+
+
+def _adopt_old_version_table(connection: sa.engine.Connection) -> None:
+    tables = set(sa.inspect(connection).get_table_names())
+    if OLD_VERSION_TABLE in tables and VERSION_TABLE not in tables:
+        connection.execute(sa.text(f"ALTER TABLE {OLD_VERSION_TABLE} RENAME TO {VERSION_TABLE}"))
 
 
 def _migrate(connection: sa.engine.Connection) -> None:
@@ -29,6 +36,7 @@ def _migrate(connection: sa.engine.Connection) -> None:
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({PG_LOCK_ID})"))
+        _adopt_old_version_table(connection)
         context.run_migrations()
 
 
@@ -48,5 +56,5 @@ def run() -> None:
 
 
 if context.is_offline_mode():
-    raise SystemExit("staff migrations run online only: python -m staff.migrate")
+    raise SystemExit("migrations run online only: python -m infra.migrate")
 run()

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
-from knowledge.conversations import ConversationLog, rating_of
+from desk.conversations import ConversationLog, rating_of
 
 T0 = 1_764_600_000.0  # 2025-12-01 14:40 UTC
 
@@ -196,7 +196,7 @@ def test_filters_transcript_stats_and_purge(log):
 
 
 def test_dead_database_raises_one_clear_error(tmp_path):
-    from knowledge.conversations import ConversationLogUnavailable
+    from desk.conversations import ConversationLogUnavailable
 
     log = ConversationLog("postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(ConversationLogUnavailable, match="conversation log"):

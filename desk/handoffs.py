@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from knowledge.db import SqlStore
+from infra.db import SqlStore
 
 OPEN = "open"
 CLAIMED = "claimed"
@@ -122,10 +122,9 @@ class HandoffStore(SqlStore):
     """Hand-offs in a SQL database (the catalogue's URL).
 
     Args:
-        url: SQLAlchemy database URL (``sqlite:///var/motcua.db``, ``postgresql://...``).
+        db: The database (:class:`infra.db.Database`) or its URL.
     """
 
-    metadata = _metadata
     what = "handoff"
 
     def create(

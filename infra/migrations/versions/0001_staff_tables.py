@@ -1,4 +1,4 @@
-"""Staff console tables: accounts, sessions, audit log, overrides, corrections, reviews.
+"""Staff tables: accounts, sessions, audit log, catalogue overrides, corrections, reviews.
 
 Revision ID: 0001
 Revises:

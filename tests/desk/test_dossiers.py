@@ -10,12 +10,18 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from knowledge.db import StoreUnavailable
-from knowledge.dossiers import (
-    CLOSED_STATUSES,
+from desk.codes import (
     CODE_PROBLEMS,
-    DONE,
     EXAMPLE_CODE,
+    code_problem,
+    code_received_on,
+    find_code,
+    normalize_code,
+)
+from desk.demo import add_working_days, demo_dossiers, seed_demo
+from desk.dossiers import (
+    CLOSED_STATUSES,
+    DONE,
     IN_PROGRESS,
     NEEDS_MORE_DOCUMENTS,
     OVERDUE,
@@ -26,17 +32,11 @@ from knowledge.dossiers import (
     Dossier,
     DossierStore,
     UnknownDossier,
-    add_working_days,
-    code_problem,
-    code_received_on,
-    demo_dossiers,
     effective_status,
-    find_code,
     mask_name,
-    normalize_code,
     public_view,
-    seed_demo,
 )
+from infra.db import StoreUnavailable
 
 TODAY = date(2026, 11, 23)
 

@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from knowledge.privacy import PiiLogFilter, mask_pii
+from infra.privacy import PiiLogFilter, mask_pii
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_log_filter_masks_formatted_message():
 
 
 def test_installed_masking_covers_handlers_added_later(caplog):
-    from knowledge.privacy import install_log_filter
+    from infra.privacy import install_log_filter
 
     previous = logging.getLogRecordFactory()
     try:

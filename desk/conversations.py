@@ -22,8 +22,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from knowledge.db import SqlStore, StoreUnavailable
-from knowledge.privacy import mask_pii
+from infra.db import SqlStore, StoreUnavailable
+from infra.privacy import mask_pii
 from knowledge.text import fold
 
 LOW_CONFIDENCE = 0.6
@@ -217,10 +217,9 @@ class ConversationLog(SqlStore):
     """Turns in a SQL database (the catalogue's URL).
 
     Args:
-        url: SQLAlchemy database URL (``sqlite:///var/motcua.db``, ``postgresql://...``).
+        db: The database (:class:`infra.db.Database`) or its URL.
     """
 
-    metadata = _metadata
     what = "conversation log"
     error = ConversationLogUnavailable
 

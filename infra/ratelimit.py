@@ -23,7 +23,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from knowledge.db import SqlStore
+from infra.db import Database, SqlStore
 
 DEFAULT_LIMIT = 10
 DEFAULT_WINDOW_S = 3600
@@ -138,18 +138,17 @@ class SqlLookupLimiter(SqlStore, LookupLimiter):
     """The limiter in a SQL database shared by every process.
 
     Args:
-        url: SQLAlchemy database URL (the catalogue's).
+        db: The database (:class:`infra.db.Database`) or its URL.
         limit: Lookups allowed per window.
         window_s: Window length in seconds.
     """
 
-    metadata = _metadata
     what = "lookup limit"
 
     def __init__(
-        self, url: str, limit: int = DEFAULT_LIMIT, window_s: float = DEFAULT_WINDOW_S
+        self, db: Database | str, limit: int = DEFAULT_LIMIT, window_s: float = DEFAULT_WINDOW_S
     ) -> None:
-        SqlStore.__init__(self, url)
+        SqlStore.__init__(self, db)
         LookupLimiter.__init__(self, limit, window_s)
         self._calls = 0
 

@@ -1,7 +1,10 @@
-"""Runs the staff console's Alembic migrations: ``python -m staff.migrate [--url URL]``.
+"""Runs the project's one Alembic history: ``python -m infra.migrate [--url URL]``.
 
-:func:`upgrade` brings a database to the newest revision; the console, the staff CLI and
-every staff store call it before first use (once per process and database).
+Every table motcua owns (catalogue, overrides, dossiers, hand-offs, conversation log,
+lookup limits, channel tokens, staff accounts and audit) is created by the migrations in
+``infra/migrations``, on SQLite and PostgreSQL alike. :func:`upgrade` brings a database
+to the newest revision; :class:`infra.db.Database` calls it before first use (once per
+process and database), so no store creates tables of its own.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from pathlib import Path
 import sqlalchemy as sa
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "motcua_alembic_version"
+OLD_VERSION_TABLE = "staff_alembic_version"
+"""Where databases made before the one history kept the staff revision (adopted)."""
 _done: set[str] = set()
 _lock = threading.Lock()
 
 
 def alembic_config(url: str):
-    """Returns an Alembic ``Config`` for the staff migrations on ``url``."""
+    """Returns an Alembic ``Config`` for the migrations on ``url``."""
     from alembic.config import Config
 
     config = Config()
@@ -28,10 +34,10 @@ def alembic_config(url: str):
 
 
 def upgrade(url: str, *, engine: sa.engine.Engine | None = None, force: bool = False) -> None:
-    """Upgrades the staff tables on ``url`` to the newest revision (idempotent).
+    """Upgrades the database on ``url`` to the newest revision (idempotent).
 
     Args:
-        url: SQLAlchemy URL (the catalogue's database).
+        url: SQLAlchemy URL (``MOTCUA_DATABASE_URL``).
         engine: An engine on that URL to reuse.
         force: Run even if this process already upgraded ``url``.
     """
@@ -54,15 +60,13 @@ def upgrade(url: str, *, engine: sa.engine.Engine | None = None, force: bool = F
 
 
 def current(url: str) -> str | None:
-    """Returns the staff revision a database is at, or ``None`` before the first."""
+    """Returns the revision a database is at, or ``None`` before the first."""
     from alembic.runtime.migration import MigrationContext
 
     engine = sa.create_engine(url, future=True)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(
-                conn, opts={"version_table": "staff_alembic_version"}
-            )
+            context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
             return context.get_current_revision()
     finally:
         engine.dispose()
@@ -70,14 +74,14 @@ def current(url: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Upgrades the database named by ``--url`` or ``MOTCUA_DATABASE_URL``."""
-    parser = argparse.ArgumentParser(prog="python -m staff.migrate", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m infra.migrate", description=__doc__)
     parser.add_argument("--url", help="database URL (default: MOTCUA_DATABASE_URL)")
     args = parser.parse_args(argv)
-    from knowledge.settings import get_settings
+    from infra.settings import get_settings
 
     url = args.url or get_settings().database_url
     upgrade(url, force=True)
-    print(f"staff tables at revision {current(url)}")
+    print(f"database at revision {current(url)}")
     return 0
 
 

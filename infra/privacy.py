@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
-from knowledge.dossiers import DOSSIER_CODE_IN_TEXT
+from desk.codes import DOSSIER_CODE_IN_TEXT
 
 EMAIL_MASK = "[email]"
 PHONE_MASK = "[phone]"

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from knowledge.conversations import ConversationLog
-from knowledge.handoffs import CLAIMED, DONE, HandoffStore
-from knowledge.retention import purge
+from desk.conversations import ConversationLog
+from desk.handoffs import CLAIMED, DONE, HandoffStore
+from desk.retention import purge
 
 NOW = datetime(2026, 12, 1, 12, 0)
 

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from knowledge.db import StoreUnavailable
-from knowledge.ratelimit import (
+from infra.db import StoreUnavailable
+from infra.ratelimit import (
     PRUNE_EVERY,
     Decision,
     MemoryLookupLimiter,

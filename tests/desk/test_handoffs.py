@@ -6,8 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from knowledge.db import StoreUnavailable
-from knowledge.handoffs import (
+from desk.handoffs import (
     CLAIMED,
     DONE,
     OFFICE_INFO,
@@ -15,6 +14,7 @@ from knowledge.handoffs import (
     HandoffStore,
     office_info,
 )
+from infra.db import StoreUnavailable
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Alembic migrations of every table motcua owns (``python -m infra.migrate``)."""

@@ -1,1 +1,0 @@
-"""Alembic migrations of the staff console's tables (``python -m staff.migrate``)."""
