@@ -63,6 +63,7 @@ class LogWriter:
         self.retry_s = retry_s
         self.dropped = 0
         self.written = 0
+        self.set_aside = 0
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._pending: deque[dict[str, Any]] = deque()
         self._thread = threading.Thread(target=self._loop, name="conversation-log", daemon=True)
@@ -98,15 +99,38 @@ class LogWriter:
             batch = [self._pending[i] for i in range(min(self.batch, len(self._pending)))]
             try:
                 self.log.ingest(batch)
-            except Exception as exc:  # the database is down: keep the events, try later
-                logger.warning(
-                    "conversation log unavailable (%s); %d events wait", exc, len(self._pending)
-                )
-                return False
+            except Exception as exc:
+                if not self.log.reachable():  # the database is down: keep them, try later
+                    logger.warning(
+                        "conversation log unavailable (%s); %d events wait",
+                        exc,
+                        len(self._pending),
+                    )
+                    return False
+                try:
+                    self._one_by_one(batch)  # the database is up: an event is bad
+                except Exception:
+                    return False  # written ones are skipped on retry (event keys)
             for _ in batch:
                 self._pending.popleft()
             self.written += len(batch)
         return True
+
+    def _one_by_one(self, batch: list[dict[str, Any]]) -> None:
+        """Writes a failed batch event by event, setting aside the ones the log refuses."""
+        for event in batch:
+            try:
+                self.log.ingest([event])
+            except Exception as exc:
+                if not self.log.reachable():
+                    raise  # the database went away meanwhile: retry the batch later
+                self.set_aside += 1
+                reason = f"{exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                logger.error("conversation log: event set aside (%s)", reason[:200])
+                try:
+                    self.log.set_aside(event, reason)
+                except Exception:  # counted in this process and logged; nothing more to do
+                    logger.exception("conversation log: could not record a set-aside event")
 
     def _loop(self) -> None:
         open_ = True

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from infra.db import SqlStore, StoreUnavailable
-from infra.privacy import mask_pii
+from infra.privacy import clean_text, mask_pii, pseudonym
 from knowledge.text import fold
 
 LOW_CONFIDENCE = 0.6
@@ -139,6 +139,14 @@ turns_table = sa.Table(
     sa.Index("ix_turns_procedure", "procedure_code"),
 )
 _UPDATE_TURN = turns_table.update().where(turns_table.c.id == sa.bindparam("turn_id"))
+set_aside_table = sa.Table(
+    "conversation_set_aside",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("sender", sa.String(32), nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False),
+)
 seen_table = sa.Table(
     "conversation_events_seen",
     _metadata,
@@ -157,8 +165,8 @@ def event_key(event: dict[str, Any]) -> str:
         k: event.get(k)
         for k in ("sender_id", "event", "timestamp", "text", "name", "value", "message_id")
     }
-    raw = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+    raw = json.dumps(parts, sort_keys=True, ensure_ascii=True, default=str)
+    return hashlib.sha1(raw.encode("ascii")).hexdigest()
 
 
 def rating_of(text: str, entities: Iterable[dict[str, Any]] = ()) -> str:
@@ -253,7 +261,7 @@ class ConversationLog(SqlStore):
             seen.add(key)
             ts = float(event.get("timestamp") or 0.0)
             new_keys.append({"key": key, "ts": ts})
-            sender = str(event["sender_id"])[:128]
+            sender = pseudonym(str(event["sender_id"]))
             kind = event.get("event")
             if kind == "user":
                 self._flush(conn, open_turns.pop(sender, None))
@@ -279,8 +287,10 @@ class ConversationLog(SqlStore):
         text = mask_pii(event.get("text") or "")
         row = {
             "sender_id": sender,
-            "channel": str(event.get("input_channel") or "")[:32],
-            "message_id": (str(event.get("message_id"))[:64] if event.get("message_id") else None),
+            "channel": clean_text(str(event.get("input_channel") or ""))[:32],
+            "message_id": (
+                clean_text(str(event.get("message_id")))[:64] if event.get("message_id") else None
+            ),
             "asked_at": _utc(ts),
             "asked_ts": ts,
             "last_ts": ts,
@@ -424,7 +434,7 @@ class ConversationLog(SqlStore):
                 )
             )
         if sender_id:
-            query = query.where(turns_table.c.sender_id == sender_id)
+            query = query.where(turns_table.c.sender_id == pseudonym(sender_id))
         if needs_review:
             query = query.where(turns_table.c.review != "")
         query = (
@@ -452,7 +462,8 @@ class ConversationLog(SqlStore):
             ``questions``; ``per_day`` (``day``, ``channel``, ``questions``);
             ``top_procedures`` (``code``, ``count``, at most 10); ``fallback_rate``;
             ``thumbs_down_rate`` (of answers); ``ratings`` (``up``, ``down``);
-            ``median_response_ms`` (``None`` without replies).
+            ``median_response_ms`` (``None`` without replies); ``set_aside`` (events the
+            log could not take, see :meth:`set_aside`).
         """
         until = until or datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=1)
         since = since or until - timedelta(days=30)
@@ -472,7 +483,12 @@ class ConversationLog(SqlStore):
                 .order_by(sa.desc("n"), t.c.procedure_code)
                 .limit(10)
             ).all()
-            return {"rows": rows, "top": top}
+            set_aside = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(set_aside_table)
+                .where(set_aside_table.c.at >= since, set_aside_table.c.at < until)
+            ).scalar()
+            return {"rows": rows, "top": top, "set_aside": int(set_aside or 0)}
 
         data = self._run(work)
         per_day: dict[tuple[str, str], int] = {}
@@ -505,7 +521,37 @@ class ConversationLog(SqlStore):
             "thumbs_down_rate": round(ratings["down"] / answers, 4) if answers else 0.0,
             "ratings": ratings,
             "median_response_ms": float(statistics.median(times)) if times else None,
+            "set_aside": data["set_aside"],
         }
+
+    def reachable(self) -> bool:
+        """Whether the database answers now (tells a bad event from a dead database)."""
+        try:
+            self._run(lambda c: c.execute(sa.text("SELECT 1")).scalar())
+        except StoreUnavailable:
+            return False
+        return True
+
+    def set_aside(self, event: dict[str, Any], reason: str) -> None:
+        """Records that ``event`` could not be written (who and why, never its content).
+
+        Args:
+            event: The event the log could not take.
+            reason: The error, in one line.
+        """
+        row = {
+            "at": datetime.now(timezone.utc).replace(tzinfo=None),
+            "sender": pseudonym(str(event.get("sender_id") if isinstance(event, dict) else "")),
+            "reason": clean_text(reason)[:200],
+        }
+        self._run(lambda c: c.execute(set_aside_table.insert(), [row]), write=True)
+
+    def set_aside_count(self, since: datetime | None = None) -> int:
+        """How many events were set aside (since ``since``)."""
+        query = sa.select(sa.func.count()).select_from(set_aside_table)
+        if since is not None:
+            query = query.where(set_aside_table.c.at >= since)
+        return int(self._run(lambda c: c.execute(query).scalar()) or 0)
 
     def count(self) -> int:
         """Returns the number of turns stored."""

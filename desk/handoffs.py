@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from infra.db import SqlStore
+from infra.privacy import clean_text, mask_pii, pseudonym
 
 OPEN = "open"
 CLAIMED = "claimed"
@@ -118,6 +119,14 @@ def _row_to_handoff(row: Any) -> Handoff:
     return Handoff(**{c.name: m[c.name] for c in handoffs_table.columns})
 
 
+def _pseudonymous_ref(ref: str | None) -> str | None:
+    """``tracker:<sender id>`` with the sender id replaced by its pseudonym."""
+    if not ref:
+        return ref
+    kind, _, sender = ref.partition(":")
+    return f"{kind}:{pseudonym(sender)}" if sender else clean_text(ref)[:200]
+
+
 class HandoffStore(SqlStore):
     """Hand-offs in a SQL database (the catalogue's URL).
 
@@ -141,6 +150,9 @@ class HandoffStore(SqlStore):
     ) -> Handoff:
         """Records a new open hand-off.
 
+        The sender is stored as its :func:`~infra.privacy.pseudonym` (the conversation log
+        keeps the same one, so staff can read the transcript); the summary is masked.
+
         Args:
             sender: The channel's user id.
             channel: The channel name.
@@ -158,11 +170,11 @@ class HandoffStore(SqlStore):
             raise ValueError("a hand-off needs the sender id, so staff can answer")
         when = now or _utcnow()
         values = {
-            "sender": sender,
-            "channel": channel,
+            "sender": pseudonym(sender),
+            "channel": clean_text(channel)[:32],
             "created_at": when,
-            "summary": summary,
-            "transcript_ref": transcript_ref,
+            "summary": mask_pii(summary),
+            "transcript_ref": _pseudonymous_ref(transcript_ref),
             "dossier_code": dossier_code,
             "procedure_code": procedure_code,
             "language": language,

@@ -212,6 +212,16 @@ REGISTRY: tuple[Setting, ...] = (
         "tracker events) older than this are deleted",
         "core",
     ),
+    _R(
+        "MOTCUA_PSEUDONYM_KEY",
+        "",
+        text,
+        "key of the pseudonyms stored instead of channel user ids; unset: one generated in "
+        "`$MOTCUA_HOME/pseudonym.key` (set it when processes do not share that folder)",
+        "core",
+        True,
+        "generated",
+    ),
     # dialogue: the Rasa and action servers
     _R(
         "MOTCUA_RASA_PORT",
@@ -559,7 +569,7 @@ def readme_table() -> str:
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for s in REGISTRY:
         default = s.readme_default
-        if not default.startswith("`") and default not in ("none", "in memory", "any"):
+        if not default.startswith("`") and default not in ("none", "in memory", "any", "generated"):
             default = f"`{default}`"
         rows.append(f"| `{s.name}` | {default} | {s.meaning} |")
     return "\n".join(rows)

@@ -3,6 +3,7 @@ import pytest
 from actions.dossiers import ActionDossierStatus
 from actions.handoff import ActionHandoff
 from desk.demo import seed_demo
+from infra.privacy import pseudonym
 from tests.actions.conftest import run_action
 
 
@@ -54,7 +55,7 @@ async def test_handoff_is_recorded_with_context(seeded):
     handoffs = seeded.handoffs.list()
     assert len(handoffs) == 1
     assert handoffs[0].dossier_code == "000.00.20.H26-251103-0042"
-    assert handoffs[0].sender == "citizen-1"
-    assert handoffs[0].transcript_ref == "tracker:citizen-1"
+    assert handoffs[0].sender == pseudonym("citizen-1")
+    assert handoffs[0].transcript_ref == f"tracker:{pseudonym('citizen-1')}"
     assert f"#{handoffs[0].id}" in messages[0]["text"]
     assert "1022" in messages[0]["text"]

@@ -258,3 +258,37 @@ async def test_publisher_keeps_every_event_through_forced_closes(tmp_path, amqp_
     assert all(len(t) == 1 for t in turns)
     # in order: every turn got its own slot and reply, none was folded into another
     assert all(t[0].procedure_code == "1.001456" and t[0].reply == "trả lời 0" for t in turns)
+
+
+def test_a_message_with_a_lone_surrogate_is_written_and_the_log_goes_on(tmp_path):
+    log = ConversationLog(f"sqlite:///{tmp_path / 'log.db'}")
+    writer = LogWriter(log, retry_s=0.05)
+    bad = conversation("s-bad", 1)
+    bad[0]["text"] = "lam ho chieu \ud800\x00 can gi"
+    for event in bad + conversation("s-next", 2):
+        writer.put(event)
+    writer.close()
+    assert [t.text for t in log.transcript("s-bad")] == ["lam ho chieu  can gi"]
+    assert len(log.transcript("s-next")) == 2
+    assert writer.set_aside == 0
+
+
+def test_an_event_the_log_refuses_is_set_aside_counted_and_the_rest_written(tmp_path):
+    log = ConversationLog(f"sqlite:///{tmp_path / 'log.db'}")
+    writer = LogWriter(log, retry_s=0.05)
+    poison = conversation("s-poison", 1)
+    poison[0]["timestamp"] = "not a time"  # refused by the log, whatever the database
+    for event in conversation("s-before", 1) + poison + conversation("s-after", 3):
+        writer.put(event)
+    writer.close()
+    assert len(log.transcript("s-before")) == 1
+    assert len(log.transcript("s-after")) == 3
+    assert writer.set_aside == 1
+    assert log.set_aside_count() == 1
+    assert log.stats(since=None)["set_aside"] == 1
+    # later events keep flowing: the writer did not stop on the bad one
+    late = LogWriter(log, retry_s=0.05)
+    for event in conversation("s-late", 1):
+        late.put(event)
+    late.close()
+    assert len(log.transcript("s-late")) == 1

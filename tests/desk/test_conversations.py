@@ -8,6 +8,7 @@ import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
 from desk.conversations import ConversationLog, rating_of
+from infra.privacy import pseudonym
 
 T0 = 1_764_600_000.0  # 2025-12-01 14:40 UTC
 
@@ -44,7 +45,7 @@ def log(tmp_path):
 def test_answer_turn(log):
     assert log.ingest(answer_turn("s1", "làm hộ chiếu hết bao nhiêu tiền", "1.001193", T0)) == 6
     (turn,) = log.turns()
-    assert turn.sender_id == "s1"
+    assert turn.sender_id == pseudonym("s1")  # never the channel's raw user id
     assert turn.channel == "rest"
     assert turn.intent == "ask_fee"
     assert turn.procedure_code == "1.001193"
@@ -178,7 +179,7 @@ def test_filters_transcript_stats_and_purge(log):
         )
     )
     assert [t.text for t in log.transcript("a")] == ["lệ phí hộ chiếu", "còn thời gian?"]
-    assert [t.sender_id for t in log.turns(channel="telegram")] == ["c"]
+    assert [t.sender_id for t in log.turns(channel="telegram")] == [pseudonym("c")]
     assert len(log.turns(since=datetime(2025, 12, 2))) == 2
     stats = log.stats(since=datetime(2025, 11, 1), until=datetime(2025, 12, 31))
     assert stats["questions"] == 4
@@ -192,7 +193,7 @@ def test_filters_transcript_stats_and_purge(log):
     assert stats["median_response_ms"] == 42.0
     assert log.purge(datetime(2025, 12, 2)) == 2
     assert log.purge(datetime(2025, 12, 2)) == 0
-    assert {t.sender_id for t in log.turns()} == {"b", "c"}
+    assert {t.sender_id for t in log.turns()} == {pseudonym("b"), pseudonym("c")}
 
 
 def test_dead_database_raises_one_clear_error(tmp_path):

@@ -15,6 +15,7 @@ from desk.handoffs import (
     office_info,
 )
 from infra.db import StoreUnavailable
+from infra.privacy import pseudonym
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_create_get_list(store):
     assert got.dossier_code == "000.00.20.H26-251103-0042"
     assert store.get(9999) is None
     assert [h.id for h in store.list()] == [first.id, second.id]
-    assert [h.sender for h in store.list(OPEN)] == ["tg:123", "zalo:9"]
+    assert [h.sender for h in store.list(OPEN)] == [pseudonym("tg:123"), pseudonym("zalo:9")]
     assert store.list(DONE) == []
     assert store.count() == 2
 

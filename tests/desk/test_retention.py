@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from desk.conversations import ConversationLog
 from desk.handoffs import CLAIMED, DONE, HandoffStore
 from desk.retention import purge
+from infra.privacy import pseudonym
 
 NOW = datetime(2026, 12, 1, 12, 0)
 
@@ -36,7 +37,7 @@ def test_purge_deletes_old_turns_and_closed_handoffs_only(url):
     report = purge(url, 30, now=NOW)
 
     assert (report.turns, report.handoffs, report.tracker_events) == (1, 1, None)
-    assert [t.sender_id for t in log.turns()] == ["new"]
+    assert [t.sender_id for t in log.turns()] == [pseudonym("new")]
     assert [h.id for h in handoffs.list()] == [old_claimed.id]
     assert purge(url, 30, now=NOW).to_dict()["turns"] == 0  # a second run (cron) is a no-op
 

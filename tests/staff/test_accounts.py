@@ -16,7 +16,7 @@ def accounts(staff_settings):
 
 def test_migrations_create_the_staff_tables(accounts, staff_settings):
     accounts.list_users()
-    assert current(staff_settings.database_url) == "0002"
+    assert current(staff_settings.database_url) == "0003"
 
 
 def test_passwords_are_argon2_hashed_and_checked(accounts):
