@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass
 
 from infra.privacy import mask_pii
@@ -78,28 +76,3 @@ def channel_text(key: str, language: str, **values: object) -> str:
 def valid_sender(sender: object) -> bool:
     """Tells whether a sender id is a usable string."""
     return isinstance(sender, str) and 0 < len(sender.strip()) <= MAX_SENDER_CHARS
-
-
-class RecentKeys:
-    """A bounded set of recently seen keys (update ids, message ids): drops platform retries.
-
-    Args:
-        size: How many keys to remember; the least recently seen is forgotten first.
-    """
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._keys: OrderedDict[Hashable, None] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def seen(self, key: Hashable) -> bool:
-        """Records ``key``; tells whether it had been seen already."""
-        if key in self._keys:
-            self._keys.move_to_end(key)
-            return True
-        self._keys[key] = None
-        while len(self._keys) > self.size:
-            self._keys.popitem(last=False)
-        return False

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import logging
-from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.common.tasks import guarded_turn
 from connectors.guards import channel_text, check_text, valid_sender
 
 logger = logging.getLogger(__name__)
@@ -82,14 +82,10 @@ async def collect_replies(
     if incoming.empty:
         return [{"recipient_id": sender, "text": channel_text("empty", incoming.language)}]
     collector = CollectingOutputChannel()
-    try:
-        await on_new_message(
-            UserMessage(incoming.text, collector, sender, input_channel=channel, metadata=metadata)
-        )
-    except CancelledError:  # Rasa cancels a turn that outlives its timeout
-        logger.error("%s: message from %s timed out", channel, sender)
-    except Exception:
-        logger.exception("%s: message from %s failed", channel, sender)
+    message = UserMessage(
+        incoming.text, collector, sender, input_channel=channel, metadata=metadata
+    )
+    await guarded_turn(on_new_message(message), logger, channel, sender)
     messages = list(collector.messages)
     if incoming.truncated:
         note = channel_text("too_long", incoming.language, n=len(incoming.text))

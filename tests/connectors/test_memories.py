@@ -6,13 +6,13 @@ import os
 
 import pytest
 
-from connectors.shared import (
+from connectors.common.memories import (
     SharedOptionMemory,
     SharedPayloadKeys,
     SharedRecentKeys,
     redis_client,
-    redis_url_from_env,
 )
+from connectors.common.settings import redis_url as redis_url_from_env
 from tests.auxil.fake_zalo import FakeZalo
 from tests.connectors.test_zalo import CHOICES, USER, Bot, make_channel, running, text_event
 
