@@ -1,4 +1,7 @@
-"""Dossier status lookups: normalised codes, a per-sender limit, no personal data."""
+"""Dossier status lookups: normalised codes, limits, a second factor, no personal data.
+
+The policy (limits, what may be shown, the refusal log) is :mod:`desk.lookups`.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity, last_text, reply_language
 from actions.runtime import get_runtime
-from desk.codes import CODE_PROBLEMS, code_problem, find_code, normalize_code
+from desk.codes import (
+    CODE_PROBLEMS,
+    code_problem,
+    factor_in,
+    find_code,
+    looks_like_factor_only,
+    normalize_code,
+)
 from desk.dossiers import NEEDS_MORE_DOCUMENTS, OVERDUE
 
 VIETNAM = timezone(timedelta(hours=7))
@@ -23,6 +33,21 @@ _TEXTS = {
         "limited": (
             "Anh/chị đã tra cứu quá nhiều lần trong một giờ. Vui lòng thử lại sau khoảng "
             "{minutes} phút, hoặc gọi tổng đài 1022."
+        ),
+        "busy": (
+            "Hệ thống tra cứu hồ sơ đang quá tải. Vui lòng thử lại sau khoảng {minutes} phút, "
+            "hoặc gọi tổng đài 1022."
+        ),
+        "bare": (
+            "Để xem thủ tục, cơ quan tiếp nhận và ngày hẹn trả, anh/chị gửi 4 số cuối của số "
+            "điện thoại đã khai trong hồ sơ (ví dụ: 4 số cuối 5678)."
+        ),
+        "wrong": (
+            "4 số này không khớp với số điện thoại trong hồ sơ, nên em chỉ báo được trạng thái."
+        ),
+        "locked": (
+            "Đã nhập sai nhiều lần, chi tiết hồ sơ tạm khóa trong một giờ; em chỉ báo được "
+            "trạng thái. Anh/chị có thể hỏi bộ phận một cửa nơi nộp hồ sơ."
         ),
         "unknown": (
             "Em không tìm thấy hồ sơ mã {code}. Anh/chị kiểm tra lại mã trên giấy biên nhận "
@@ -42,6 +67,22 @@ _TEXTS = {
         "limited": (
             "You have looked up too many dossiers in the last hour. Please try again in about "
             "{minutes} minutes, or call the 1022 hotline."
+        ),
+        "busy": (
+            "Dossier lookups are very busy right now. Please try again in about {minutes} "
+            "minutes, or call the 1022 hotline."
+        ),
+        "bare": (
+            "To see the procedure, the receiving agency and the due date, send the last 4 digits "
+            "of the phone number given in the dossier (e.g. last 4 digits 5678)."
+        ),
+        "wrong": (
+            "Those digits do not match the phone number on the dossier, so I can only give the "
+            "status."
+        ),
+        "locked": (
+            "Too many wrong tries: the dossier's details are locked for an hour and I can only "
+            "give the status. The one-stop desk where it was submitted can help."
         ),
         "unknown": (
             "I cannot find a dossier with code {code}. Please check the code on your receipt; "
@@ -75,37 +116,45 @@ class ActionDossierStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Finds the code, checks the sender's lookup budget, and reports the public view."""
+        """Finds the code, checks the lookup limits, and reports what the asker may see."""
         language = reply_language(tracker)
         texts = _TEXTS[language]
         text = last_text(tracker)
         typed = entity(tracker, "dossier_code")
         code = normalize_code(typed) if typed else find_code(text)
         candidate = typed or next(iter(_CODE_LIKE.findall(text)), None)
-        if code is None and candidate is None and tracker.get_slot("dossier_code"):
-            code = tracker.get_slot("dossier_code")  # a follow-up about the same dossier
+        follow_up = code is None and (candidate is None or looks_like_factor_only(text))
+        if follow_up and tracker.get_slot("dossier_code"):
+            code, candidate = tracker.get_slot("dossier_code"), None  # the same dossier
         if code is None:
             problem = code_problem(candidate) or "shape"
             dispatcher.utter_message(text=CODE_PROBLEMS[language][problem])
             return [SlotSet("language", language)]
         runtime = get_runtime()
-        decision = runtime.limiter.check_and_record(tracker.sender_id)
-        if not decision.allowed:
-            minutes = max(1, round(decision.retry_after_s / 60))
-            dispatcher.utter_message(text=texts["limited"].format(minutes=minutes))
+        verdict = runtime.lookups.admit(tracker.sender_id)
+        if not verdict.allowed:
+            minutes = max(1, round(verdict.retry_after_s / 60))
+            key = "busy" if verdict.scope == "global" else "limited"
+            dispatcher.utter_message(text=texts[key].format(minutes=minutes))
             return [SlotSet("language", language)]
         dossier = runtime.dossiers.get(code)
         if dossier is None:
             dispatcher.utter_message(text=texts["unknown"].format(code=code))
             return [SlotSet("language", language)]
-        public = dossier.public(today_in_vietnam())
+        digits = factor_in(text)
+        public, how = runtime.lookups.view(dossier, digits, tracker.sender_id, today_in_vietnam())
         lines = [public.text(language)]
+        if how != "verified":
+            lines.append(texts[how])
         advice = texts.get(public.status) or texts.get(public.recorded_status)
         if advice:
             lines.append(advice)
         dispatcher.utter_message(text="\n".join(lines))
-        return [
-            SlotSet("language", language),
-            SlotSet("dossier_code", code),
-            SlotSet("procedure_code", public.procedure_code or tracker.get_slot("procedure_code")),
-        ]
+        events: list[EventType] = [SlotSet("language", language), SlotSet("dossier_code", code)]
+        if public.verified:
+            events.append(
+                SlotSet(
+                    "procedure_code", public.procedure_code or tracker.get_slot("procedure_code")
+                )
+            )
+        return events

@@ -81,11 +81,17 @@ class Runtime:
         return DossierStore(self.db)
 
     @cached_property
-    def limiter(self):
-        """The per-sender dossier lookup limiter (shared through the database)."""
-        from infra.ratelimit import SqlLookupLimiter
+    def lookups(self):
+        """The dossier lookup guard: limits, second factor, refusal log (in the database)."""
+        from desk.lookups import LookupGuard
+        from infra.settings import read
 
-        return SqlLookupLimiter(self.db)
+        values = read()
+        return LookupGuard(
+            self.db,
+            per_sender=values["MOTCUA_DOSSIER_LOOKUPS_PER_SENDER"],
+            per_minute=values["MOTCUA_DOSSIER_LOOKUPS_PER_MINUTE"],
+        )
 
     @cached_property
     def handoffs(self):

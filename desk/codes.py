@@ -126,3 +126,47 @@ def code_received_on(code: str) -> date | None:
         return None
     yymmdd = canonical.split("-")[1]
     return _receipt_date(yymmdd[:2], yymmdd[2:4], yymmdd[4:])
+
+
+# --- the second factor -------------------------------------------------------------------
+
+FACTOR_DIGITS = 4
+"""How many trailing digits of the applicant's phone unlock a dossier's details."""
+
+_FACTOR_WORDS = (
+    r"4|bon|bốn|four|last|the|cuoi|cuối|so|số|chu|chữ|digits?|dien thoai|điện thoại|sđt|sdt|"
+    r"phone|number|of|la|là|is|are|my|cua|của|toi|tôi"
+)
+_FACTOR_ALONE = re.compile(rf"^\W*(?:(?:{_FACTOR_WORDS})\b\W*)*(\d{{4}})\W*$", re.IGNORECASE)
+_FACTOR_AFTER_CODE = re.compile(rf"{_CODE_IN_TEXT.pattern}\W{{1,3}}(\d{{4}})(?!\w)")
+_FACTOR_AFTER_WORD = re.compile(
+    r"(?:số cuối|so cuoi|digits?|sđt|sdt|điện thoại|dien thoai|phone)\D{0,12}?(?<!\d)(\d{4})(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def factor_in(text: str | None) -> str | None:
+    """Finds the four digits a citizen sent as the second factor.
+
+    Only digits sent as such count: the whole message (``"5678"``, ``"4 số cuối 5678"``),
+    right after the dossier code (``"000.00.20.H26-251103-0042 5678"``), or after words
+    naming them (``"sđt đuôi 5678"``) — never a year or a number elsewhere in a sentence.
+
+    Args:
+        text: The message.
+
+    Returns:
+        The four digits, or ``None``.
+    """
+    if not text:
+        return None
+    for pattern in (_FACTOR_ALONE, _FACTOR_AFTER_CODE, _FACTOR_AFTER_WORD):
+        found = pattern.search(text.strip())
+        if found:
+            return found.group(found.lastindex or 1)
+    return None
+
+
+def looks_like_factor_only(text: str | None) -> bool:
+    """Whether a message is only the four digits (the reply to "send the last 4 digits")."""
+    return bool(text and _FACTOR_ALONE.match(text.strip()))

@@ -122,19 +122,22 @@ class PublicDossier:
         updated_at: Last change (naive UTC).
         applicant: The masked applicant name.
         days_left: Days until ``due_on`` (negative when late); ``None`` when closed or no date.
+        verified: ``False`` for the bare status (no second factor): only the code and
+            the status are filled in.
     """
 
     code: str
     procedure_code: str
     procedure_name: str
     agency: str
-    received_on: date
+    received_on: date | None
     due_on: date | None
     status: str
     recorded_status: str
-    updated_at: datetime
+    updated_at: datetime | None
     applicant: str
     days_left: int | None
+    verified: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Returns a JSON-ready dict (ISO dates)."""
@@ -143,13 +146,16 @@ class PublicDossier:
             "procedure_code": self.procedure_code,
             "procedure_name": self.procedure_name,
             "agency": self.agency,
-            "received_on": self.received_on.isoformat(),
+            "received_on": self.received_on.isoformat() if self.received_on else None,
             "due_on": self.due_on.isoformat() if self.due_on else None,
             "status": self.status,
             "recorded_status": self.recorded_status,
-            "updated_at": self.updated_at.isoformat(timespec="seconds"),
+            "updated_at": self.updated_at.isoformat(timespec="seconds")
+            if self.updated_at
+            else None,
             "applicant": self.applicant,
             "days_left": self.days_left,
+            "verified": self.verified,
         }
 
     def text(self, language: str = "vi") -> str:
@@ -158,6 +164,9 @@ class PublicDossier:
         status = status_label(self.status, language)
         if self.status == OVERDUE:
             status += f" ({status_label(self.recorded_status, language)})"
+        if not self.verified:
+            rows = [(("Hồ sơ", "Dossier"), self.code), (("Trạng thái", "Status"), status)]
+            return "\n".join(f"{label[1] if en else label[0]}: {value}" for label, value in rows)
         updated = (self.updated_at + VIETNAM_OFFSET).strftime("%d/%m/%Y %H:%M")
         due = self.due_on.strftime("%d/%m/%Y") if self.due_on else "—"
         rows = [
@@ -209,9 +218,32 @@ class Dossier:
         """Whether the dossier is open and its due date is before ``today``."""
         return self.effective_status(today) == OVERDUE
 
-    def public(self, today: date) -> PublicDossier:
-        """Returns only what may be shown to whoever has the code."""
+    def public(self, today: date, *, verified: bool = True) -> PublicDossier:
+        """Returns only what may be shown to whoever has the code.
+
+        Args:
+            today: The date in Vietnam (for ``overdue`` and days left).
+            verified: Whether the asker gave the second factor (see :mod:`desk.lookups`);
+                without it only the bare status is shown (no procedure, agency, applicant
+                or dates).
+        """
         open_ = self.status not in CLOSED_STATUSES
+        status = self.effective_status(today)
+        if not verified:
+            return PublicDossier(
+                code=self.code,
+                procedure_code="",
+                procedure_name="",
+                agency="",
+                received_on=None,
+                due_on=None,
+                status=status,
+                recorded_status=self.status,
+                updated_at=None,
+                applicant="",
+                days_left=None,
+                verified=False,
+            )
         return PublicDossier(
             code=self.code,
             procedure_code=self.procedure_code,
@@ -219,7 +251,7 @@ class Dossier:
             agency=self.agency,
             received_on=self.received_on,
             due_on=self.due_on,
-            status=self.effective_status(today),
+            status=status,
             recorded_status=self.status,
             updated_at=self.updated_at or _utcnow(),
             applicant=mask_name(self.applicant_name),

@@ -27,6 +27,9 @@ from infra.db import Database, SqlStore
 
 DEFAULT_LIMIT = 10
 DEFAULT_WINDOW_S = 3600
+PRUNE_ALL_AFTER_S = 86_400.0
+"""Attempts of every key older than this are pruned (limiters share the table, with
+windows of their own; none is longer than a day)."""
 PRUNE_EVERY = 100
 """A SQL limiter deletes every sender's expired attempts once in this many calls."""
 
@@ -173,9 +176,10 @@ class SqlLookupLimiter(SqlStore, LookupLimiter):
             own_id = conn.execute(
                 attempts_table.insert().values(sender=key, at=at)
             ).inserted_primary_key[0]
-            stale = attempts_table.c.at <= cutoff
-            if not prune_all:
-                stale = sa.and_(attempts_table.c.sender == key, stale)
+            stale = attempts_table.c.sender == key
+            stale = sa.and_(stale, attempts_table.c.at <= cutoff)
+            if prune_all:  # every key, but only past the longest window any limiter uses
+                stale = sa.or_(stale, attempts_table.c.at <= at - PRUNE_ALL_AFTER_S)
             conn.execute(attempts_table.delete().where(stale))
             earlier = list(
                 conn.execute(

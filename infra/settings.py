@@ -222,6 +222,21 @@ REGISTRY: tuple[Setting, ...] = (
         True,
         "generated",
     ),
+    _R(
+        "MOTCUA_DOSSIER_LOOKUPS_PER_SENDER",
+        "10",
+        positive_int,
+        "dossier lookups one conversation may make per hour",
+        "core",
+    ),
+    _R(
+        "MOTCUA_DOSSIER_LOOKUPS_PER_MINUTE",
+        "120",
+        positive_int,
+        "dossier lookups per minute for the whole service (a client changing its sender id "
+        "meets it; nginx limits each address in production)",
+        "core",
+    ),
     # dialogue: the Rasa and action servers
     _R(
         "MOTCUA_RASA_PORT",

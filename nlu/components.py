@@ -20,6 +20,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from desk.codes import looks_like_factor_only
 from knowledge.query import ENGLISH_STOPWORDS, VIETNAMESE_STOPWORDS, detect_language
 from knowledge.text import fold, has_diacritics, vietnamese_accented_words
 from knowledge.understanding import (
@@ -257,9 +258,14 @@ def route_intent(
         has_dossier_code: The message holds a dossier code (it stays a dossier question).
 
     Returns:
-        The ``ask_*`` intent to use instead, or ``None`` to keep the classifier's.
+        The ``ask_*`` intent to use instead (``dossier_status`` for a message that is only
+        the last digits of a phone number), or ``None`` to keep the classifier's.
     """
-    if not text or text.startswith("/") or intent.startswith("ask_"):
+    if not text or text.startswith("/"):
+        return None
+    if looks_like_factor_only(text) and intent != "dossier_status":
+        return "dossier_status"  # "4 số cuối 5678": the second factor of a dossier lookup
+    if intent.startswith("ask_"):
         return None
     if intent in ("choose_procedure", "feedback") or has_dossier_code:
         return None

@@ -206,6 +206,7 @@ def test_public_view_has_no_phone_and_no_full_name():
         "updated_at",
         "applicant",
         "days_left",
+        "verified",
     }
     assert "Quá hạn giải quyết (Đang giải quyết)" in public.text("vi")
     assert "Overdue (Being processed)" in public.text("en")
@@ -383,3 +384,19 @@ def test_seed_demo_leaves_a_non_empty_table_alone(store):
     assert seed_demo(store, TODAY) == 0
     assert store.count() == 1
     assert store.get(EXAMPLE_CODE) is None
+
+
+def test_without_the_second_factor_only_the_bare_status_is_shown():
+    dossier = _dossier(status=IN_PROGRESS, due_on=TODAY - timedelta(days=2))
+    bare = dossier.public(TODAY, verified=False)
+    data = bare.to_dict()
+    assert data["status"] == OVERDUE and data["verified"] is False
+    assert {k for k, v in data.items() if v not in (None, "")} == {
+        "code",
+        "status",
+        "recorded_status",
+        "verified",
+    }
+    text = bare.text("en")
+    assert dossier.agency not in text and dossier.procedure_name not in text
+    assert "Applicant" not in text and "due on" not in text.lower()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from infra.db import StoreUnavailable
 from infra.ratelimit import (
+    PRUNE_ALL_AFTER_S,
     PRUNE_EVERY,
     Decision,
     MemoryLookupLimiter,
@@ -113,9 +114,26 @@ def test_sql_limiter_prunes_every_sender_now_and_then(sqlite_url):
             limiter.check_and_record(f"s{i}", now=T0)
         assert limiter.count() == PRUNE_EVERY - 1
         limiter.check_and_record("last", now=T0 + 61)  # the PRUNE_EVERY-th call
-        assert limiter.count() == 1
+        assert limiter.count() == PRUNE_EVERY  # others' attempts may be in longer windows
+        for i in range(PRUNE_EVERY):
+            limiter.check_and_record(f"later{i}", now=T0 + PRUNE_ALL_AFTER_S + 1)
+        assert limiter.count() == PRUNE_EVERY + 1  # a day on, only recent attempts are left
     finally:
         limiter.dispose()
+
+
+def test_a_short_window_limiter_never_erases_a_long_window_limiters_attempts(sqlite_url):
+    hourly = SqlLookupLimiter(sqlite_url, limit=3, window_s=3600)
+    minutely = SqlLookupLimiter(sqlite_url, limit=1000, window_s=60)
+    try:
+        for _ in range(3):
+            assert hourly.check_and_record("slow", now=T0).allowed
+        for i in range(PRUNE_EVERY + 1):  # prunes every key at least once
+            minutely.check_and_record(f"fast{i}", now=T0 + 120)
+        assert not hourly.check_and_record("slow", now=T0 + 600).allowed
+    finally:
+        hourly.dispose()
+        minutely.dispose()
 
 
 def test_memory_limiter_forgets_quiet_senders():
