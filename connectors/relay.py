@@ -2,7 +2,8 @@
 
 ``POST {"sender", "message", "metadata"}`` in, a JSON list of bot messages out:
 
-* malformed JSON, a missing sender or a non-text message get a 400 with a clear reason;
+* malformed JSON, a missing sender or a non-text message get a 400 with a clear reason,
+  and so do metadata nested too deep or too large; a body over 64 KB gets a 413;
 * an empty message gets a prompt, an oversized one is cut to 2,000 characters
   and the citizen is told;
 * when Rasa produces no reply (the action server is down, an action failed), the
@@ -21,7 +22,17 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.common.tasks import guarded_turn
-from connectors.guards import channel_text, check_text, valid_sender
+from connectors.guards import (
+    MAX_REST_BODY_BYTES,
+    MAX_REST_BODY_DEPTH,
+    BodyError,
+    channel_text,
+    check_sender,
+    check_text,
+    parse_json_body,
+    rest_metadata,
+    valid_sender,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,16 +45,22 @@ def bad_request(reason: str) -> HTTPResponse:
 def parse_webhook_body(request: Request) -> tuple[str, str | None, dict | None] | HTTPResponse:
     """Reads ``sender``, ``message`` and ``metadata`` from a webhook body.
 
+    The body is held to :data:`~connectors.guards.MAX_REST_BODY_BYTES` and
+    :data:`~connectors.guards.MAX_REST_BODY_DEPTH`; the sender id is cleaned (a phone
+    number or e-mail address becomes a pseudonym) and the metadata is cut down to the
+    few keys a client may store (:func:`~connectors.guards.rest_metadata`).
+
     Args:
         request: The incoming POST.
 
     Returns:
-        ``(sender, message, metadata)``, or a 400 response naming what is wrong.
+        ``(sender, message, metadata)``, or a 400 (413 for a body too large) naming what
+        is wrong.
     """
     try:
-        payload = request.json
-    except Exception:  # sanic raises InvalidUsage on a broken body
-        return bad_request('the body must be JSON: {"sender": ..., "message": ...}')
+        payload = parse_json_body(request.body, MAX_REST_BODY_BYTES, MAX_REST_BODY_DEPTH)
+    except BodyError as exc:
+        return response.json({"error": exc.reason}, status=exc.status)
     if not isinstance(payload, dict):
         return bad_request("the body must be a JSON object")
     sender = payload.get("sender")
@@ -55,7 +72,11 @@ def parse_webhook_body(request: Request) -> tuple[str, str | None, dict | None] 
     metadata = payload.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         return bad_request("'metadata' must be an object")
-    return sender, message, metadata
+    try:
+        kept = rest_metadata(metadata) if metadata is not None else None
+    except BodyError as exc:
+        return bad_request(exc.reason)
+    return check_sender(sender), message, kept
 
 
 async def collect_replies(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +16,12 @@ from telegram import Bot, Update
 
 from connectors.common.memories import Memories, PayloadKeys, RecentKeys
 from connectors.common.tasks import BackgroundTasks
+from connectors.guards import (
+    MAX_PLATFORM_BODY_BYTES,
+    MAX_PLATFORM_BODY_DEPTH,
+    BodyError,
+    parse_json_body,
+)
 from connectors.telegram.api import (
     DEFAULT_API_BASE_URL,
     MAX_RETRY_WAIT_S,
@@ -204,9 +209,11 @@ class TelegramInput(InputChannel):
                 )
                 return response.json({"error": "forbidden"}, status=403)
             try:
-                payload = json.loads(request.body)
-            except (ValueError, UnicodeDecodeError):
-                return response.json({"error": "the body must be a JSON Update"}, status=400)
+                payload = parse_json_body(
+                    request.body, MAX_PLATFORM_BODY_BYTES, MAX_PLATFORM_BODY_DEPTH
+                )
+            except BodyError as exc:
+                return response.json({"error": exc.reason}, status=exc.status)
             if not isinstance(payload, dict) or type(payload.get("update_id")) is not int:
                 return response.json({"error": "an Update needs an integer update_id"}, status=400)
             try:

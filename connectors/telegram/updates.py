@@ -10,7 +10,8 @@ from typing import Any
 from telegram import Message, Update, User
 
 from connectors.common.memories import PayloadKeys
-from connectors.guards import channel_text, check_text
+from connectors.guards import MAX_MESSAGE_CHARS, channel_text, check_text
+from infra.privacy import clean_text
 
 _COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]+)(?:@\w+)?$")
 _CONTENT_TYPES = (
@@ -155,8 +156,8 @@ def parse_update(update: Update, payloads: PayloadKeys | None = None) -> Turn | 
         payload = payloads.payload(query.data or "")
         if payload is None:
             turn.reply = telegram_text("expired", turn.language)
-        elif payload.strip():
-            turn.text = payload.strip()
+        elif clean_text(payload).strip():  # a modified client can send any callback_data
+            turn.text = clean_text(payload).strip()[:MAX_MESSAGE_CHARS]
         return turn
 
     message = update.message

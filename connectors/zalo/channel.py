@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,7 +13,15 @@ from sanic.response import HTTPResponse
 
 from connectors.common.memories import Memories
 from connectors.common.tasks import BackgroundTasks, guarded_turn
-from connectors.guards import channel_text, check_text
+from connectors.guards import (
+    MAX_PLATFORM_BODY_BYTES,
+    MAX_PLATFORM_BODY_DEPTH,
+    BodyError,
+    channel_text,
+    check_metadata,
+    check_text,
+    parse_json_body,
+)
 from connectors.zalo.api import DEFAULT_API_BASE_URL, DEFAULT_OAUTH_BASE_URL, ZaloApi
 from connectors.zalo.events import (
     GREET_PAYLOAD,
@@ -32,7 +39,7 @@ from knowledge.query import detect_language
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 256 * 1024
+MAX_BODY_BYTES = MAX_PLATFORM_BODY_BYTES
 """Webhook bodies are a few hundred bytes; anything this large is refused (413)."""
 
 
@@ -165,14 +172,16 @@ class ZaloInput(InputChannel):
         recipient = {"conversation_id": conversation} if name.startswith("anonymous_") else {}
         output = ZaloOutput(self.api, self.options, recipient if conversation else None)
         msg_id = as_id(message.get("msg_id")) or None
-        metadata = {
-            "zalo": {
-                "event_name": name,
-                "msg_id": msg_id,
-                "timestamp": as_id(event.get("timestamp")),
-                "user_id_by_app": as_id(event.get("user_id_by_app")),
+        metadata = check_metadata(
+            {
+                "zalo": {
+                    "event_name": name,
+                    "msg_id": msg_id,
+                    "timestamp": as_id(event.get("timestamp")),
+                    "user_id_by_app": as_id(event.get("user_id_by_app")),
+                }
             }
-        }
+        )
         if name == "follow":
             self.options.take(sender)
             await self._to_rasa(on_new_message, GREET_PAYLOAD, sender, output, "vi", None, metadata)
@@ -215,12 +224,10 @@ class ZaloInput(InputChannel):
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             raw = request.body or b""
-            if len(raw) > MAX_BODY_BYTES:
-                return _reject(413, "body too large")
             try:
-                event = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                return _reject(400, "the body must be JSON")
+                event = parse_json_body(raw, MAX_BODY_BYTES, MAX_PLATFORM_BODY_DEPTH)
+            except BodyError as exc:
+                return _reject(exc.status, exc.reason)
             if not isinstance(event, dict):
                 return _reject(400, "the body must be a JSON object")
             if not header(request.headers, SIGNATURE_HEADER):

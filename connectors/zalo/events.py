@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.zalo.signature import as_id
+from infra.privacy import clean_text
 
 TEXT_EVENTS = frozenset({"user_send_text", "anonymous_send_text"})
 MEDIA_EVENTS = frozenset(
@@ -43,7 +44,7 @@ def sender_id(event: dict[str, Any]) -> str:
     """The user an event comes from: ``sender.id``, or ``follower.id`` for (un)follows."""
     for key in ("sender", "follower"):
         who = event.get(key)
-        sender = as_id(who.get("id")) if isinstance(who, dict) else ""
+        sender = clean_text(as_id(who.get("id"))) if isinstance(who, dict) else ""
         if sender:
             return sender
     return ""

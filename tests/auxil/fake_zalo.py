@@ -30,7 +30,7 @@ from connectors.zalo import SIGNATURE_HEADER, signature
 
 
 def signed_request(
-    payload: dict[str, Any], app_id: str, secret: str
+    payload: dict[str, Any], app_id: str, secret: str, *, escaped: bool = False
 ) -> tuple[bytes, dict[str, str]]:
     """Builds a webhook body and headers signed the way Zalo signs them.
 
@@ -38,12 +38,14 @@ def signed_request(
         payload: The event; ``app_id`` and ``timestamp`` are filled in when missing.
         app_id: The Zalo app id.
         secret: The OA secret key.
+        escaped: Write non-ASCII characters as ``\\uXXXX`` escapes (how a lone surrogate
+            can travel in JSON).
 
     Returns:
         The raw body and the headers (``Content-Type`` and ``X-ZEvent-Signature``).
     """
     payload = {"app_id": app_id, "timestamp": str(int(time.time() * 1000)), **payload}
-    raw = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    raw = json.dumps(payload, ensure_ascii=escaped).encode("utf-8")
     mac = signature(str(payload["app_id"]), raw, str(payload["timestamp"]), secret)
     return raw, {"Content-Type": "application/json", SIGNATURE_HEADER: f"mac={mac}"}
 

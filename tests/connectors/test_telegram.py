@@ -634,3 +634,29 @@ def test_cli_poll_needs_a_token(monkeypatch, capsys):
     monkeypatch.delenv("MOTCUA_TELEGRAM_TOKEN", raising=False)
     assert main(["telegram", "poll", "--rest-url", "http://127.0.0.1:9/x"]) == 1
     assert "MOTCUA_TELEGRAM_TOKEN" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- issue 13: limits, clean input
+
+
+async def test_deep_or_huge_updates_are_refused_with_a_reason(tg):
+    received = []
+    deep = b'{"update_id": 1, "message": ' + b'{"a": ' * 900 + b"1" + b"}" * 901
+    huge = json.dumps({"update_id": 2, "message": {"text": "x" * 300_000}}).encode()
+    channel = channel_for(tg)
+    async with serve(channel, echo(received)) as (base, http):
+        headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+        for body, status, reason in ((deep, 400, "deeper"), (huge, 413, "larger")):
+            async with http.post(f"{base}/webhook", data=body, headers=headers) as resp:
+                assert resp.status == status and reason in (await resp.json())["error"]
+        await channel.drain()
+    await channel.close()
+    assert received == [] and tg.calls == []
+
+
+async def test_a_forged_button_payload_is_cleaned_before_rasa(tg):
+    received = []
+    await exchange(
+        tg, [callback_update("/affirm\ud800\x00"), message_update("hộ\udc00 chiếu")], echo(received)
+    )
+    assert [m.text for m in received] == ["/affirm", "hộ chiếu"]

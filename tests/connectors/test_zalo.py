@@ -684,3 +684,29 @@ async def test_fuzzed_events_never_break_the_webhook_or_the_worker(fake, store_u
     # a numeric 64-bit sender id reaches Rasa as the exact digits
     assert all(isinstance(m.sender_id, str) for m in bot.received)
     assert json.dumps([m.text for m in bot.received])
+
+
+# --- issue 13: limits, clean input --------------------------------------------------------
+
+
+async def test_a_deeply_nested_event_is_refused_with_a_reason(fake, store_url):
+    bot = Bot()
+    event = text_event("xin chào", "deep")
+    raw, headers = signed_request(event, APP_ID, OA_SECRET)
+    raw = raw[:-1] + b', "extra": ' + b"[" * 900 + b"]" * 900 + b"}"
+    async with running(make_channel(fake, store_url), bot) as post:
+        status, body = await post({}, raw=raw, headers=headers)
+    assert status == 400 and "deeper" in body["error"]
+    assert bot.received == [] and fake.send_attempts == []
+
+
+async def test_ids_and_metadata_from_zalo_are_cleaned_and_cut(fake, store_url):
+    bot = Bot()
+    event = text_event("xin\ud800 chào", "m-clean", user_id_by_app="\x00" + "9" * 5000)
+    raw, headers = signed_request(event, APP_ID, OA_SECRET, escaped=True)
+    async with running(make_channel(fake, store_url), bot) as post:
+        assert (await post({}, raw=raw, headers=headers))[0] == 200
+    (message,) = bot.received
+    assert message.text == "xin chào"
+    assert message.metadata["zalo"]["user_id_by_app"] == "9" * 256
+    json.dumps(message.metadata, ensure_ascii=False).encode("utf-8")
