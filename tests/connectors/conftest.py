@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
+from rasa.server import configure_cors
 from sanic import Sanic
 from sanic.touchup import TouchUp
 
@@ -36,9 +37,14 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve(channel, on_new_message):
-    """Runs ``channel``'s blueprint under /webhooks/<name>/ and yields (base URL, session)."""
+async def serve(channel, on_new_message, cors=None):
+    """Runs ``channel``'s blueprint under /webhooks/<name>/ and yields (base URL, session).
+
+    ``cors`` adds Rasa's global sanic-cors as ``rasa run --cors`` does (e.g. ``"*"``).
+    """
     app = Sanic(f"test_{uuid.uuid4().hex[:8]}")
+    if cors is not None:
+        configure_cors(app, cors)
     app.blueprint(channel.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.name()}")
     port = free_port()
     server = await app.create_server(

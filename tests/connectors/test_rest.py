@@ -83,3 +83,93 @@ async def test_no_reply_becomes_a_polite_try_again(failure):
             assert resp.status == 200
             reply = await resp.json()
     assert len(reply) == 1 and "try again" in reply[0]["text"]
+
+
+# --- issue 13: limits, clean input, personal sender ids, CORS ------------------------------
+
+
+@pytest.fixture
+def _pseudonym_key(monkeypatch):
+    monkeypatch.setenv("MOTCUA_PSEUDONYM_KEY", "test-key")
+
+
+async def test_deep_or_huge_metadata_gets_a_reason_and_never_reaches_rasa():
+    received = []
+    deep = '{"sender": "u", "message": "hi", "metadata": ' + '{"a": ' * 900 + "1" + "}" * 901
+    huge = {"sender": "u", "message": "hi", "metadata": {"blob": "x" * 2_000_000}}
+    big = {"sender": "u", "message": "hi", "metadata": {f"k{i}": "v" * 200 for i in range(40)}}
+    async with serve(RestInput(), echo(received)) as (base, http):
+        headers = {"Content-Type": "application/json"}
+        async with http.post(f"{base}/webhook", data=deep.encode(), headers=headers) as resp:
+            assert resp.status == 400 and "deeper" in (await resp.json())["error"]
+        async with http.post(f"{base}/webhook", json=huge) as resp:
+            assert resp.status == 413 and "64 KB" in (await resp.json())["error"]
+        async with http.post(f"{base}/webhook", json=big) as resp:
+            assert resp.status == 400 and "'metadata' is larger" in (await resp.json())["error"]
+        async with http.post(f"{base}/webhook", json={"sender": "u", "message": "ok"}) as resp:
+            assert resp.status == 200  # the sender is not left on "busy"
+    assert [m.text for m in received] == ["ok"]
+
+
+async def test_surrogates_and_controls_are_removed_before_rasa(_pseudonym_key):
+    received = []
+    raw = (
+        b'{"sender": "u\\ud800", "message": "h\\u00f4\\u0000 \\udc00chi\\u001b",'
+        b' "metadata": {"page": "\\ud800w"}}'
+    )
+    async with serve(RestInput(), echo(received)) as (base, http):
+        headers = {"Content-Type": "application/json"}
+        async with http.post(f"{base}/webhook", data=raw, headers=headers) as resp:
+            assert resp.status == 200
+    message = received[0]
+    assert (message.sender_id, message.text, message.metadata) == ("u", "hô chi", {"page": "w"})
+
+
+async def test_only_known_metadata_keys_are_kept_and_masked():
+    received = []
+    metadata = {"page": "ward", "phone": "0912345678", "url": "https://a.vn/?sdt=0912345678"}
+    async with serve(RestInput(), echo(received)) as (base, http):
+        payload = {"sender": "u1", "message": "hi", "metadata": metadata}
+        async with http.post(f"{base}/webhook", json=payload) as resp:
+            assert resp.status == 200
+    assert received[0].metadata == {"page": "ward", "url": "https://a.vn/?sdt=[phone]"}
+
+
+async def test_a_phone_number_as_sender_id_never_reaches_rasa(_pseudonym_key):
+    received = []
+    async with serve(RestInput(), echo(received)) as (base, http):
+        for _ in range(2):
+            payload = {"sender": "0912 345 678", "message": "hồ sơ của tôi"}
+            async with http.post(f"{base}/webhook", json=payload) as resp:
+                reply = await resp.json()
+    first, second = (m.sender_id for m in received)
+    assert first == second and first.startswith("p-") and "0912" not in first
+    assert reply[0]["recipient_id"] == first
+
+
+async def test_cors_follows_the_widget_allow_list_even_under_rasas_global_cors():
+    received = []
+    channel = RestInput.from_credentials({"allowed_origins": "https://*.hanoi.gov.vn"})
+    body = {"sender": "s1", "message": "đăng ký khai sinh"}
+    async with serve(channel, echo(received), cors="*") as (base, http):
+        evil = {"Origin": "https://evil.example"}
+        async with http.post(f"{base}/webhook", json=body, headers=evil) as resp:
+            assert resp.status == 403
+            assert "Access-Control-Allow-Origin" not in resp.headers
+            assert "Access-Control-Allow-Credentials" not in resp.headers
+        ward = {"Origin": "https://phuong.hanoi.gov.vn"}
+        async with http.post(f"{base}/webhook", json=body, headers=ward) as resp:
+            assert resp.status == 200
+            assert resp.headers.getall("Access-Control-Allow-Origin") == [ward["Origin"]]
+            assert "Access-Control-Allow-Credentials" not in resp.headers
+        async with http.post(f"{base}/webhook", json=body) as resp:  # curl, a server
+            assert resp.status == 200 and "Access-Control-Allow-Origin" not in resp.headers
+    assert len(received) == 2
+
+
+def test_the_allow_list_defaults_to_the_widgets_setting(monkeypatch):
+    monkeypatch.setenv("MOTCUA_WIDGET_ORIGINS", "https://portal.hanoi.gov.vn")
+    (pattern,) = RestInput().policy.patterns
+    assert pattern.matches("https://portal.hanoi.gov.vn")
+    monkeypatch.delenv("MOTCUA_WIDGET_ORIGINS")
+    assert not any(p.matches("https://evil.example") for p in RestInput().policy.patterns)
