@@ -1,7 +1,8 @@
 """Citizen-facing answers composed from a catalogue record, in Vietnamese or English.
 
 Each answer states the procedure's name and code, answers the aspect asked
-(documents, fee, time, where, online, eligibility, steps, or an overview) with
+(documents, fee, time, where, online, eligibility, steps, legal basis, official
+forms, or an overview) with
 the catalogue's own values, and ends with the official link. Built-in entries
 carry their own English (documents, steps, fees, agencies), so English answers read
 as English; for a procedure known only from an official import, English answers
@@ -17,7 +18,18 @@ from knowledge.schema import Channel, Document, Fee, Procedure, ProcessingTime
 from knowledge.text import fold
 from knowledge.vocabulary import english_gloss
 
-ASPECTS = ("documents", "fee", "time", "where", "online", "eligibility", "steps", "overview")
+ASPECTS = (
+    "documents",
+    "fee",
+    "time",
+    "where",
+    "online",
+    "eligibility",
+    "steps",
+    "legal",
+    "forms",
+    "overview",
+)
 """What a citizen can ask about a procedure."""
 
 MAX_DOCUMENTS = 12
@@ -80,6 +92,15 @@ _LABELS = {
         "verify": "Mức phí, thời hạn có thể thay đổi; anh/chị nên kiểm tra lại khi nộp.",
         "unofficial": "bản dịch không chính thức",
         "vietnamese_details": "",
+        "legal": "Căn cứ pháp lý",
+        "no_legal": "Dữ liệu chưa ghi căn cứ pháp lý của thủ tục này; xem trang chính thức.",
+        "more_legal": "… và {n} văn bản khác (xem trang chính thức).",
+        "forms": "Mẫu đơn, tờ khai",
+        "no_forms": (
+            "Theo dữ liệu hiện có, thủ tục này không có mẫu đơn, tờ khai riêng; hồ sơ gồm các "
+            "giấy tờ trong danh mục."
+        ),
+        "forms_where": "Tải mẫu tại trang chính thức của thủ tục (mục Thành phần hồ sơ).",
     },
     "en": {
         "procedure": "Procedure",
@@ -111,6 +132,17 @@ _LABELS = {
         "agency_unknown": "the competent agency (see the official page)",
         "verify": "Fees and times can change; please check when you submit.",
         "unofficial": "unofficial translation",
+        "legal": "Legal basis",
+        "no_legal": (
+            "The catalogue does not list this procedure's legal basis; see the official page."
+        ),
+        "more_legal": "… and {n} more (see the official page).",
+        "forms": "Official forms",
+        "no_forms": (
+            "The catalogue lists no special form for this procedure; the dossier is the "
+            "documents in its list."
+        ),
+        "forms_where": "Download the forms from the procedure's official page (dossier section).",
         "vietnamese_details": (
             "We have no English version of this procedure yet: the official details below "
             "are in Vietnamese."
@@ -323,6 +355,38 @@ def _steps(procedure: Procedure, language: str) -> list[str]:
     return lines
 
 
+MAX_LEGAL = 8
+_FORM_WORDS = ("mau", "to khai", "don de nghi", "don xin", "don dang ky", "phieu")
+
+
+def _legal(procedure: Procedure, language: str) -> list[str]:
+    labels = _LABELS[_lang(language)]
+    if not procedure.legal_basis:
+        return [labels["no_legal"]]
+    lines = [f"{labels['legal']}:"]
+    lines += [f"- {_clip(item, 220)}" for item in procedure.legal_basis[:MAX_LEGAL]]
+    if len(procedure.legal_basis) > MAX_LEGAL:
+        lines.append(labels["more_legal"].format(n=len(procedure.legal_basis) - MAX_LEGAL))
+    return lines
+
+
+def _is_form(document: Document) -> bool:
+    name = fold(document.name)
+    return bool(document.form) or any(name.startswith(w) or f" {w} " in name for w in _FORM_WORDS)
+
+
+def _forms(procedure: Procedure, language: str) -> list[str]:
+    labels = _LABELS[_lang(language)]
+    forms = [d for d in procedure.documents if _is_form(d)]
+    if not forms:
+        return [labels["no_forms"]]
+    lines = [f"{labels['forms']}:"]
+    lines += [f"- {format_document(d, language)}" for d in forms[:MAX_DOCUMENTS]]
+    if procedure.url:
+        lines.append(labels["forms_where"])
+    return lines
+
+
 def _overview(procedure: Procedure, language: str) -> list[str]:
     lines = _where(procedure, language)[:2]
     lines += _time(procedure, language) + _fee(procedure, language)
@@ -340,6 +404,8 @@ _SECTIONS = {
     "online": _online,
     "eligibility": _eligibility,
     "steps": _steps,
+    "legal": _legal,
+    "forms": _forms,
     "overview": _overview,
 }
 

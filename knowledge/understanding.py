@@ -188,6 +188,16 @@ _ASPECT_CUES: dict[str, tuple[str, ...]] = {
         "cac buoc", "trinh tu", "quy trinh", "the nao", "nhu nao", "ra sao", "lam sao",
         "how do i", "how to", "steps", "process",
     ),
+    "legal": (
+        "can cu phap ly", "can cu", "co so phap ly", "theo quy dinh nao", "quy dinh nao",
+        "quy dinh o dau", "van ban nao", "luat nao", "nghi dinh nao", "thong tu nao",
+        "theo luat", "legal basis", "which law", "what law", "which laws", "which regulation",
+        "what regulation", "which decree", "legal", "regulation", "regulations",
+    ),
+    "forms": (
+        "mau to khai", "to khai mau", "mau don", "bieu mau", "mau so", "mau nao", "to khai",
+        "form", "forms", "application form", "template",
+    ),
 }  # fmt: skip
 _WEAK = {"steps"}
 """Aspects whose cues ("thế nào", "how do I") also open any question: counted alone only."""

@@ -222,6 +222,8 @@ _ASPECT_INTENTS = {
 _SMALLTALK_INTENTS = frozenset(
     {"greet", "thank", "goodbye", "affirm", "deny", "bot_challenge", "nlu_fallback"}
 )
+_FOLLOW_UP_ASPECTS = frozenset({"legal", "forms"})
+"""Aspects the classifier has no intent for: asked alone, they follow up on a procedure."""
 OUT_OF_SCOPE_SURE = 0.99
 """An ``out_of_scope`` intent at least this sure stays, even when a topic word appears."""
 
@@ -263,8 +265,8 @@ def route_intent(
     """
     if not text or text.startswith("/"):
         return None
-    if looks_like_factor_only(text) and intent != "dossier_status":
-        return "dossier_status"  # "4 số cuối 5678": the second factor of a dossier lookup
+    if looks_like_factor_only(text):  # "4 số cuối 5678": the second factor of a lookup
+        return None if intent == "dossier_status" else "dossier_status"
     if intent.startswith("ask_"):
         return None
     if intent in ("choose_procedure", "feedback") or has_dossier_code:
@@ -296,6 +298,8 @@ def route_intent(
         return None
     if intent == "out_of_scope" and (_CLEARLY_OUT.search(folded) or _FAKE.search(text)):
         return None
+    if intent == "out_of_scope" and set(aspects) & _FOLLOW_UP_ASPECTS and len(rest.split()) <= 8:
+        return "ask_overview"  # "theo quy định nào?", "which law?": about the current procedure
     if intent == "out_of_scope" and confidence >= OUT_OF_SCOPE_SURE:
         return None
     if intent == "bot_challenge" and not aspects:

@@ -123,3 +123,28 @@ def test_an_imported_only_procedure_is_framed_in_english_and_says_so():
     assert "official details below are in Vietnamese" in text
     assert "Documents to prepare" in text and "Tờ khai căn cước" in text
     assert "unofficial" not in compose_answer(procedure, "documents", "vi")
+
+
+def test_legal_basis_lists_the_records_documents_by_number(passport):
+    passport.legal_basis = ["Luật Xuất cảnh, nhập cảnh số 49/2019/QH14", "Thông tư 31/2023/TT-BCA"]
+    vi = compose_answer(passport, "legal", "vi")
+    en = compose_answer(passport, "legal", "en")
+    assert "Căn cứ pháp lý:" in vi and "- Luật Xuất cảnh, nhập cảnh số 49/2019/QH14" in vi
+    assert "Legal basis:" in en and "31/2023/TT-BCA" in en
+    passport.legal_basis = []
+    assert "chưa ghi căn cứ pháp lý" in compose_answer(passport, "legal", "vi")
+
+
+def test_forms_lists_only_the_official_forms(passport):
+    from knowledge.schema import Document
+
+    passport.documents = [
+        Document("Tờ khai đề nghị cấp hộ chiếu", 1, 0, "Mẫu TK01"),
+        Document("Ảnh chân dung 4x6", 2, 0, ""),
+        Document("Đơn đề nghị cấp lại", 1, 0, ""),
+    ]
+    text = compose_answer(passport, "forms", "vi")
+    assert "Mẫu đơn, tờ khai:" in text and "Mẫu TK01" in text and "Đơn đề nghị cấp lại" in text
+    assert "Ảnh chân dung" not in text
+    passport.documents = [Document("Ảnh chân dung 4x6", 2, 0, "")]
+    assert "no special form" in compose_answer(passport, "forms", "en")

@@ -224,3 +224,17 @@ def test_router_reads_past_a_mistaken_dossier_or_out_of_scope_intent() -> None:
     assert route_intent("làm giả sổ đỏ được không", "out_of_scope", 0.6) is None
     text = "sổ đỏ 000.00.20.H26-251103-0042"
     assert route_intent(text, "dossier_status", 0.9, has_dossier_code=True) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["căn cứ pháp lý?", "theo quy định nào vậy", "which law?", "mẫu tờ khai?", "form?"]
+)
+def test_legal_basis_and_form_follow_ups_reach_the_procedure_answer(text: str) -> None:
+    for intent in ("out_of_scope", "nlu_fallback", "greet"):
+        assert route_intent(text, intent, 0.7) == "ask_overview"
+
+
+@pytest.mark.parametrize("text", ["5678", "4 số cuối 5678", "last 4 digits: 5678"])
+def test_the_last_digits_of_a_phone_go_to_the_dossier_lookup(text: str) -> None:
+    assert route_intent(text, "nlu_fallback", 0.3) == "dossier_status"
+    assert route_intent(text, "dossier_status", 0.9) is None
