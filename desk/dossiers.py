@@ -12,8 +12,8 @@ by URL. Nothing connects until a method is called.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -271,6 +271,30 @@ class UnknownDossier(LookupError):
     """No dossier has that code."""
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """A dossier moving to another status, seen inside the transaction that writes it.
+
+    Attributes:
+        code: The canonical dossier code.
+        old_status: The status before (``None`` for a new dossier).
+        status: The new status.
+        at: When (naive UTC).
+        extra: What the caller passed along (e.g. ``urgent`` from a status event).
+    """
+
+    code: str
+    old_status: str | None
+    status: str
+    at: datetime
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+StatusHook = Callable[[sa.engine.Connection, StatusChange], None]
+"""Runs in the transaction of a status change (e.g. writes the notice outbox); may raise
+to roll the change back."""
+
+
 _metadata = sa.MetaData()
 dossiers_table = sa.Table(
     "dossiers",
@@ -324,6 +348,15 @@ class DossierStore(SqlStore):
     """
 
     what = "dossier"
+
+    def __init__(self, db: Any, hooks: Sequence[StatusHook] = ()) -> None:
+        super().__init__(db)
+        self.hooks: list[StatusHook] = list(hooks)
+        """Called in the same transaction whenever a stored dossier's status changes."""
+
+    def _changed(self, conn: sa.engine.Connection, change: StatusChange) -> None:
+        for hook in self.hooks:
+            hook(conn, change)
 
     def add(
         self,
@@ -394,6 +427,11 @@ class DossierStore(SqlStore):
                     entries = (
                         [HistoryEntry(dossier.updated_at, dossier.status, note)] if changed else []
                     )
+                    if changed:
+                        change = StatusChange(
+                            dossier.code, old[0], dossier.status, dossier.updated_at
+                        )
+                        self._changed(conn, change)
                 if entries:
                     conn.execute(
                         history_table.insert(),
@@ -438,15 +476,28 @@ class DossierStore(SqlStore):
         return [HistoryEntry(at, status, note or "") for at, status, note in rows]
 
     def set_status(
-        self, code: str, status: str, note: str = "", *, at: datetime | None = None
+        self,
+        code: str,
+        status: str,
+        note: str = "",
+        *,
+        at: datetime | None = None,
+        extra: Mapping[str, Any] | None = None,
+        also: Callable[[sa.engine.Connection, StatusChange], None] | None = None,
     ) -> Dossier:
         """Moves a dossier to ``status`` and records it in the history.
+
+        The store's :attr:`hooks` run in the same transaction when the status changes
+        (a dossier already in ``status`` is left as it is: no history entry, no hook).
 
         Args:
             code: The dossier code.
             status: One of :data:`STORED_STATUSES`.
             note: What to record with it (e.g. which paper is missing).
             at: When (naive UTC; default now).
+            extra: Passed to the hooks in :attr:`StatusChange.extra`.
+            also: Runs in the same transaction first, changed or not (e.g. records the id
+                of the event that asked for it, so a replay is refused).
 
         Returns:
             The updated dossier.
@@ -460,18 +511,26 @@ class DossierStore(SqlStore):
         when = at or _utcnow()
 
         def work(conn: sa.engine.Connection) -> Any:
-            updated = conn.execute(
-                dossiers_table.update()
-                .where(dossiers_table.c.code == canonical)
-                .values(status=status, updated_at=when)
-            )
-            if not updated.rowcount:
+            old = conn.execute(
+                sa.select(dossiers_table.c.status).where(dossiers_table.c.code == canonical)
+            ).first()
+            if old is None:
                 return None
-            conn.execute(
-                history_table.insert().values(
-                    dossier_code=canonical, at=when, status=status, note=note
+            change = StatusChange(canonical, old[0], status, when, dict(extra or {}))
+            if also is not None:
+                also(conn, change)
+            if old[0] != status:
+                conn.execute(
+                    dossiers_table.update()
+                    .where(dossiers_table.c.code == canonical)
+                    .values(status=status, updated_at=when)
                 )
-            )
+                conn.execute(
+                    history_table.insert().values(
+                        dossier_code=canonical, at=when, status=status, note=note
+                    )
+                )
+                self._changed(conn, change)
             return conn.execute(
                 sa.select(dossiers_table).where(dossiers_table.c.code == canonical)
             ).first()

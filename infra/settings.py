@@ -113,6 +113,21 @@ def origins(raw: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def quiet_hours(raw: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """``HH:MM-HH:MM`` in Vietnam time (may wrap past midnight), or ``off``."""
+    value = raw.strip().lower()
+    if value in ("", "off", "0", "none"):
+        return None
+    try:
+        start, end = (part.strip() for part in value.split("-"))
+        times = tuple(tuple(int(n) for n in t.split(":")) for t in (start, end))
+    except ValueError:
+        raise ValueError("must be HH:MM-HH:MM (e.g. 21:00-07:00) or off") from None
+    if any(len(t) != 2 or not (0 <= t[0] < 24 and 0 <= t[1] < 60) for t in times):
+        raise ValueError("must be HH:MM-HH:MM (e.g. 21:00-07:00) or off")
+    return times  # type: ignore[return-value]
+
+
 # --- the registry ------------------------------------------------------------------------
 
 
@@ -126,8 +141,8 @@ class Setting:
             ``{NAME}`` fields are filled from the settings read before it).
         parse: Turns the text into the value; raises ``ValueError`` with a reason.
         meaning: One line for the README and ``motcua settings``.
-        section: The part it belongs to (``core``, ``dialogue``, ``stores``, ``serve``,
-            ``staff``, ``channels``).
+        section: The part it belongs to (``core``, ``notify``, ``dialogue``, ``stores``,
+            ``serve``, ``staff``, ``channels``).
         secret: Masked when printed.
         shown_default: The default as the README shows it (when the text default is
             derived, e.g. ``in memory``).
@@ -236,6 +251,75 @@ REGISTRY: tuple[Setting, ...] = (
         "dossier lookups per minute for the whole service (a client changing its sender id "
         "meets it; nginx limits each address in production)",
         "core",
+    ),
+    # notify: dossier status events and notices to followers
+    _R(
+        "MOTCUA_NOTIFY_SECRET",
+        "",
+        text,
+        "the key the one-stop system signs status events with (HMAC-SHA256); unset: one "
+        "generated in `$MOTCUA_HOME/events.key`",
+        "notify",
+        True,
+        "generated",
+    ),
+    _R(
+        "MOTCUA_NOTIFY_LISTEN",
+        "127.0.0.1:5095",
+        listen,
+        "the notifier (`python -m notify`): `POST /dossiers/events` and `/health` "
+        "(`PORT` or `HOST:PORT`)",
+        "notify",
+    ),
+    _R(
+        "MOTCUA_NOTIFY_MAX_SKEW_S",
+        "300",
+        positive_int,
+        "a status event whose timestamp is further than this from now is refused (stale)",
+        "notify",
+    ),
+    _R(
+        "MOTCUA_NOTIFY_QUIET_HOURS",
+        "21:00-07:00",
+        quiet_hours,
+        "Vietnam time when non-urgent notices are held until the end (`off`: none)",
+        "notify",
+    ),
+    _R(
+        "MOTCUA_NOTIFY_POLL_URL",
+        "",
+        url("https", "http"),
+        "the polling adapter: a feed of status events for one-stop systems that cannot push",
+        "notify",
+    ),
+    _R(
+        "MOTCUA_NOTIFY_POLL_TOKEN",
+        "",
+        text,
+        "bearer token sent to the polling feed",
+        "notify",
+        True,
+    ),
+    _R(
+        "MOTCUA_NOTIFY_POLL_INTERVAL_S",
+        "60",
+        positive_int,
+        "seconds between two polls of the feed",
+        "notify",
+    ),
+    _R(
+        "MOTCUA_NOTIFY_TELEGRAM_PER_S",
+        "25",
+        positive_int,
+        "notices per second to Telegram (its limit is about 30; one per chat per second)",
+        "notify",
+    ),
+    _R(
+        "MOTCUA_NOTIFY_ZALO_PER_S",
+        "10",
+        positive_int,
+        "notices per second to the Zalo OA API",
+        "notify",
     ),
     # dialogue: the Rasa and action servers
     _R(

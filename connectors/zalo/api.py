@@ -144,17 +144,15 @@ class ZaloApi:
             logger.info("zalo: access token refreshed")
             return True
 
-    async def send_text(self, recipient: dict[str, str], text: str) -> bool:
-        """Sends one text message (at most :data:`MAX_ZALO_TEXT` characters).
+    async def send(self, recipient: dict[str, str], text: str) -> dict[str, Any]:
+        """Sends one text message and returns Zalo's answer (``error`` 0 when accepted).
 
-        Refreshes the token and retries once when Zalo says it expired.
+        Refreshes the token and retries once when Zalo says it expired. Errors are
+        values, never exceptions: ``{"error": "http"|"timeout"|<Zalo's code>, "message"}``.
 
         Args:
             recipient: ``{"user_id": ...}`` (or the anonymous form).
-            text: The text.
-
-        Returns:
-            Whether Zalo accepted the message.
+            text: The text (at most :data:`MAX_ZALO_TEXT` characters).
         """
         await self._ensure_tokens()
         body = {"recipient": recipient, "message": {"text": text}}
@@ -163,9 +161,17 @@ class ZaloApi:
         if result.get("error") in TOKEN_EXPIRED_ERRORS:
             logger.info("zalo: access token expired (error %s); refreshing", result.get("error"))
             if not await self.refresh(token):
-                logger.error("zalo: message to %s not sent: no valid access token", recipient)
-                return False
+                return {"error": "token", "message": "no valid access token"}
             result = await self._post_message(body, self.tokens.access_token)
+        return result
+
+    async def send_text(self, recipient: dict[str, str], text: str) -> bool:
+        """Sends one text message (at most :data:`MAX_ZALO_TEXT` characters); see :meth:`send`.
+
+        Returns:
+            Whether Zalo accepted the message (a refusal is logged).
+        """
+        result = await self.send(recipient, text)
         if result.get("error") == 0:
             return True
         logger.error(

@@ -9,7 +9,7 @@ from tests.staff.conftest import PASSWORD
 def test_migrations_accounts_and_overrides_on_postgresql(pg_url, mini_catalogue):
     console = Console(StaffSettings(database_url=pg_url))
     console.prepare()
-    assert current(pg_url) == "0003"
+    assert current(pg_url) == "0004"
     editor = console.create_user("cli", "lan", PASSWORD, "editor")
     token, _ = console.accounts.create_session(editor)
     assert console.accounts.get_session(token).user.username == "lan"
