@@ -120,6 +120,22 @@ class MemoryLookupLimiter(LookupLimiter):
                     del self._attempts[key]
             return decision
 
+    def withdraw(self, sender: str, now: float | datetime) -> bool:
+        """Takes back the attempt ``sender`` made at ``now`` (it turned out not to count)."""
+        at = _seconds(now)
+        with self._lock:
+            attempts = self._attempts.get(sender)
+            if not attempts or at not in attempts:
+                return False
+            attempts.remove(at)
+            return True
+
+    def count(self, sender: str, now: float | datetime | None = None) -> int:
+        """Returns how many attempts ``sender`` made in the window ending at ``now``."""
+        cutoff = _seconds(now) - self.window_s
+        with self._lock:
+            return sum(1 for at in self._attempts.get(sender, ()) if at > cutoff)
+
 
 _metadata = sa.MetaData()
 attempts_table = sa.Table(
@@ -206,11 +222,36 @@ class SqlLookupLimiter(SqlStore, LookupLimiter):
         )
         return int(result.rowcount or 0)
 
-    def count(self) -> int:
-        """Returns how many attempts are stored (all senders)."""
-        return self._run(
-            lambda c: c.execute(sa.select(sa.func.count()).select_from(attempts_table)).scalar()
-        )
+    def withdraw(self, sender: str, now: float | datetime) -> bool:
+        """Takes back one attempt ``sender`` made at ``now`` (it turned out not to count).
+
+        The login limit records an attempt before the password is checked and withdraws it
+        when the password was right, so only failures use up the budget.
+        """
+        key, at = sender_key(sender), _seconds(now)
+
+        def work(conn: sa.engine.Connection) -> bool:
+            own = conn.execute(
+                sa.select(attempts_table.c.id)
+                .where(attempts_table.c.sender == key, attempts_table.c.at == at)
+                .limit(1)
+            ).scalar()
+            if own is None:
+                return False
+            conn.execute(attempts_table.delete().where(attempts_table.c.id == own))
+            return True
+
+        return self._run(work, write=True)
+
+    def count(self, sender: str | None = None, now: float | datetime | None = None) -> int:
+        """Returns how many attempts are stored: all senders', or ``sender``'s in the window."""
+        query = sa.select(sa.func.count()).select_from(attempts_table)
+        if sender is not None:
+            query = query.where(
+                attempts_table.c.sender == sender_key(sender),
+                attempts_table.c.at > _seconds(now) - self.window_s,
+            )
+        return self._run(lambda c: c.execute(query).scalar())
 
 
 def make_limiter(

@@ -172,3 +172,23 @@ def test_postgresql_limiter_shared_by_two_instances(pg_url):
     finally:
         first.dispose()
         second.dispose()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sql"])
+def test_an_attempt_can_be_withdrawn_and_a_sender_counted(kind, sqlite_url):
+    limiter = (
+        MemoryLookupLimiter(limit=2, window_s=60)
+        if kind == "memory"
+        else SqlLookupLimiter(sqlite_url, limit=2, window_s=60)
+    )
+    assert limiter.check_and_record("u", now=T0).allowed
+    assert limiter.check_and_record("u", now=T0 + 1).allowed
+    assert limiter.count("u", now=T0 + 2) == 2 and limiter.count("v", now=T0 + 2) == 0
+    assert not limiter.check_and_record("u", now=T0 + 2).allowed
+    assert limiter.withdraw("u", T0 + 1) and not limiter.withdraw("u", T0 + 1)
+    assert not limiter.withdraw("v", T0)
+    assert limiter.count("u", now=T0 + 2) == 1 and limiter.count("u", now=T0 + 61) == 0
+    assert limiter.check_and_record("u", now=T0 + 2).allowed
+    if kind == "sql":
+        assert limiter.count() == 2  # every sender, as before
+        limiter.dispose()
