@@ -232,7 +232,7 @@ class Sender:
         if channel is None:
             outcome = Outcome(RETRY, f"the {notice.channel} channel is not configured")
         else:
-            outcome = self._remembered_refusal(notice) or await self._send(channel, notice)
+            outcome = await self._send(channel, notice)
         await asyncio.to_thread(self._record, notice, outcome)
 
     def _remembered_refusal(self, notice: Notice) -> Outcome | None:
@@ -247,6 +247,9 @@ class Sender:
         spacing = PER_CHAT_INTERVAL_S.get(notice.channel, 0.0)
         lock = self._chat_locks.setdefault(key, asyncio.Lock())
         async with lock, self._slots:
+            remembered = self._remembered_refusal(notice)
+            if remembered is not None:
+                return remembered
             wait = self._chat_last.get(key, 0.0) + spacing - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)

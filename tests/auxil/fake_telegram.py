@@ -85,6 +85,12 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.down_until = 0.0
+        """Until this ``time.monotonic()``, ``sendMessage`` answers 500 (an outage)."""
+        self.blocked: set[int] = set()
+        """Chats that blocked the bot: ``sendMessage`` to them answers 403."""
+        self.accepted: list[dict[str, Any]] = []
+        """Parameters of every ``sendMessage`` answered with success (delivered)."""
 
     @property
     def api_base_url(self) -> str:
@@ -156,6 +162,19 @@ class FakeTelegram:
         async with self._changed:
             self.calls.append(Call(method, params))
             self._changed.notify_all()
+        if method == "sendMessage" and time.monotonic() < self.down_until:
+            return web.json_response(
+                {"ok": False, "error_code": 500, "description": "Internal Server Error"}, status=500
+            )
+        if method == "sendMessage" and params.get("chat_id") in self.blocked:
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                },
+                status=403,
+            )
         failures = self._failures.get(method)
         if failures:
             status, retry_after = failures.pop(0)
@@ -203,6 +222,7 @@ class FakeTelegram:
             text = params["text"]
             if not text or len(text) > 4096:
                 raise KeyError("text of 1-4096 characters")
+            self.accepted.append(params)
             content: dict[str, Any] = {"text": text}
             if params.get("reply_markup"):
                 content["reply_markup"] = params["reply_markup"]

@@ -81,6 +81,10 @@ class FakeZalo:
     """Seconds to stall the next sends (one entry per send; those are not delivered)."""
     refresh_broken: bool = False
     """When set, the token endpoint answers an error."""
+    down_until: float = 0.0
+    """Until this ``time.monotonic()``, sends answer HTTP 502 (an outage)."""
+    outside_window: set = field(default_factory=set)
+    """User ids who have not written to the OA recently: sends to them get error -230."""
     _generation: int = 0
     _runner: web.AppRunner | None = None
     url: str = ""
@@ -109,6 +113,12 @@ class FakeZalo:
         if self.send_delays:  # a stalled send is never delivered
             await asyncio.sleep(self.send_delays.pop(0))
             return web.json_response({"error": -32, "message": "stalled"})
+        if time.monotonic() < self.down_until:
+            return web.Response(status=502, text="Bad Gateway")
+        if (body.get("recipient") or {}).get("user_id") in self.outside_window:
+            return web.json_response(
+                {"error": -230, "message": "User has not interacted with the OA in 7 days"}
+            )
         token = request.headers.get("access_token", "")
         if token != self.access_token:
             return web.json_response({"error": -216, "message": "Access token is invalid"})
