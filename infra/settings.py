@@ -13,6 +13,7 @@ SQLite under ``var/``, the packaged all-MiniLM-L6-v2 model and the built-in cata
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -126,6 +127,21 @@ def quiet_hours(raw: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
     if any(len(t) != 2 or not (0 <= t[0] < 24 and 0 <= t[1] < 60) for t in times):
         raise ValueError("must be HH:MM-HH:MM (e.g. 21:00-07:00) or off")
     return times  # type: ignore[return-value]
+
+
+def networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or networks (``10.0.0.0/8``); ``none`` for none."""
+    if raw.strip().lower() == "none":
+        return ()
+    out = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an address or network like 10.0.0.0/8") from None
+    return tuple(out)
 
 
 # --- the registry ------------------------------------------------------------------------
@@ -477,7 +493,9 @@ REGISTRY: tuple[Setting, ...] = (
         "MOTCUA_STAFF_LOGIN_LIMIT",
         "10",
         positive_int,
-        "login attempts per user name, and five times that per client address, in the window",
+        "failed logins per user name from one address (then that address is refused for that "
+        "name), five times that per address; a name failing from many addresses is slowed "
+        "down, never locked",
         "staff",
     ),
     _R(
@@ -495,6 +513,14 @@ REGISTRY: tuple[Setting, ...] = (
         "staff",
         False,
         "off",
+    ),
+    _R(
+        "MOTCUA_TRUSTED_PROXIES",
+        "127.0.0.1,::1",
+        networks,
+        "proxies whose `X-Forwarded-For` the staff console believes (addresses or networks, "
+        "comma-separated; `none`): the client is the right-most address not among them",
+        "staff",
     ),
     # channels
     _R(

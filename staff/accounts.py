@@ -4,8 +4,14 @@ Passwords are hashed with Argon2id (``argon2-cffi``). A session is a random toke
 by the browser in an HttpOnly cookie (or sent as ``Authorization: Bearer`` by scripts);
 the database holds only its SHA-256, with an absolute and an idle expiry, so several
 console replicas share sessions. Each session has its own CSRF token, required on every
-state-changing request made with the cookie. Login attempts are limited per user name
-and per client address with the shared SQL limiter (:mod:`infra.ratelimit`).
+state-changing request made with the cookie. Passwords follow :mod:`staff.passwords`.
+
+User names are compared in one form, :func:`normalise_username` (NFKC, stripped,
+case-folded), by account creation, authentication and the login limit alike, so
+``" Lan\u00a0"`` or ``"ＬＡＮ"`` is the same name everywhere. :class:`LoginLimiter` counts
+failed logins with the shared SQL limiter (:mod:`infra.ratelimit`) per user name and
+address and per address, and slows down (never refuses) a name failing from many
+addresses: nobody can lock a staff member out from their own desk.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -24,16 +32,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from infra.db import Database, as_database
-from infra.ratelimit import Decision, SqlLookupLimiter
+from infra.ratelimit import SqlLookupLimiter
+from staff.passwords import MAX_PASSWORD, MIN_PASSWORD, check_password
 from staff.tables import StaffStore, sessions_table, users_table
+
+__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "check_password"]  # re-exported for the API
 
 ROLES = ("viewer", "editor", "admin")
 """Viewers read; editors also correct, edit procedures and handle hand-offs; admins also
 manage accounts and read the audit log."""
 RANK = {role: n for n, role in enumerate(ROLES)}
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD = 8
-MAX_PASSWORD = 1024
 TOUCH_EVERY = timedelta(minutes=1)
 
 
@@ -58,21 +67,23 @@ def check_role(role: str) -> str:
     return role
 
 
+def normalise_username(username: str | None) -> str:
+    """The one form of a user name that accounts, logins and the login limit compare.
+
+    Unicode compatibility forms folded (NFKC: full-width letters, no-break spaces), white
+    space stripped, case folded: ``" ＬＡＮ\u00a0"`` -> ``"lan"``.
+    """
+    return unicodedata.normalize("NFKC", username or "").strip().casefold()
+
+
 def check_username(username: str) -> str:
     """Returns the normalised user name, or raises ``ValueError``."""
-    name = (username or "").strip().lower()
-    if not USERNAME.match(name):
+    name = normalise_username(username)
+    if not USERNAME.fullmatch(name):
         raise ValueError(
             "a user name has 2-64 characters: lower-case letters, digits, '.', '_' or '-'"
         )
     return name
-
-
-def check_password(password: str) -> str:
-    """Returns ``password`` when long enough, else raises ``ValueError``."""
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise ValueError(f"a password has at least {MIN_PASSWORD} characters")
-    return password
 
 
 @dataclass
@@ -159,12 +170,12 @@ class AccountStore(StaffStore):
         """Creates an account.
 
         Raises:
-            ValueError: For a malformed name, a short password, an unknown role, or a name
-                that is taken.
+            ValueError: For a malformed name, a password the policy refuses (the message
+                says why), an unknown role, or a name that is taken.
         """
         name = check_username(username)
         check_role(role)
-        hashed = self._hasher.hash(check_password(password))
+        hashed = self._hasher.hash(check_password(password, name))
         now = _utcnow()
         values = {
             "username": name,
@@ -185,7 +196,7 @@ class AccountStore(StaffStore):
 
     def get_user(self, username: str) -> User | None:
         """Returns the account called ``username``, or ``None``."""
-        name = (username or "").strip().lower()
+        name = normalise_username(username)
         row = self._run(
             lambda c: c.execute(
                 sa.select(users_table).where(users_table.c.username == name)
@@ -214,14 +225,14 @@ class AccountStore(StaffStore):
         Deactivating an account or changing its password ends its sessions (but
         ``keep_session``, the id of the session making the change, survives a new password).
         """
+        name = normalise_username(username)
         values: dict[str, Any] = {"updated_at": _utcnow()}
         if role is not None:
             values["role"] = check_role(role)
         if active is not None:
             values["active"] = bool(active)
         if password is not None:
-            values["password_hash"] = self._hasher.hash(check_password(password))
-        name = (username or "").strip().lower()
+            values["password_hash"] = self._hasher.hash(check_password(password, name))
 
         def work(conn: sa.engine.Connection) -> User | None:
             row = conn.execute(sa.select(users_table).where(users_table.c.username == name)).first()
@@ -243,8 +254,10 @@ class AccountStore(StaffStore):
         """Returns the active account when the password matches, else ``None``.
 
         A missing account costs the same hash check, so timing does not tell names apart.
+        A password that no longer meets the policy still logs in (the policy applies when
+        a password is set).
         """
-        name = (username or "").strip().lower()
+        name = normalise_username(username)
         row = self._run(
             lambda c: c.execute(
                 sa.select(users_table).where(users_table.c.username == name)
@@ -261,9 +274,19 @@ class AccountStore(StaffStore):
         except (VerificationError, InvalidHashError):
             return None
         if self._hasher.check_needs_rehash(row.password_hash):
-            self.update_user(name, password=str(password))
+            self._rehash(row.id, str(password))
         user = _user(row)
         return user if user.active else None
+
+    def _rehash(self, user_id: int, password: str) -> None:
+        """Stores a fresh hash of a checked password (no policy check, sessions kept)."""
+        hashed = self._hasher.hash(password)
+        self._run(
+            lambda c: c.execute(
+                users_table.update().where(users_table.c.id == user_id).values(password_hash=hashed)
+            ),
+            write=True,
+        )
 
     # ------------------------------------------------------------------ sessions
 
@@ -342,28 +365,105 @@ class AccountStore(StaffStore):
         )
 
 
+@dataclass(frozen=True)
+class LoginDecision:
+    """Whether a login attempt may go ahead, and how.
+
+    Attributes:
+        allowed: Whether the password may be checked (the attempt is recorded if so).
+        retry_after_s: Seconds until this name may be tried again from this address.
+        remaining: Failures left before this name and address (or this address) is locked.
+        scope: What a refusal, or the last failure left, is about: ``user+address`` or
+            ``address``.
+        delay_s: Seconds to wait before checking the password (the name failed often
+            from many addresses).
+        at: When the attempt was recorded (epoch seconds; to withdraw it on success).
+    """
+
+    allowed: bool
+    retry_after_s: int
+    remaining: int
+    scope: str = "user+address"
+    delay_s: float = 0.0
+    at: float = 0.0
+
+
 class LoginLimiter:
-    """Limits login attempts per user name and per client address (shared SQL table).
+    """Limits failed logins without letting anyone lock a staff member out.
+
+    Three counters in the shared SQL table, each over ``window_s`` seconds:
+
+    * per user name *and* address: ``limit`` failures, then that address is refused for
+      that name (a guesser locks out only itself);
+    * per address: five times ``limit`` failures over any names, then that address is
+      refused (one address cannot spray many names);
+    * per user name from every address: after ``limit`` failures each attempt waits
+      :attr:`step_s` seconds more, at most :attr:`max_delay_s`; it is never refused, so
+      many addresses guessing one name slow it down but cannot keep its owner out.
+
+    An attempt is recorded before the password is checked (so concurrent guesses count)
+    and withdrawn again when the password was right: only failures use up the budget.
 
     Args:
         db: The database (or its URL).
-        limit: Attempts per user name per window (a client address gets five times that).
+        limit: Failures per user name and address per window (an address gets five times
+            that over all names).
         window_s: Window length in seconds.
+        step_s: Slowdown per failure of a name over ``limit``.
+        max_delay_s: The longest slowdown.
     """
 
-    def __init__(self, db: Database | str, limit: int = 10, window_s: float = 900) -> None:
+    def __init__(
+        self,
+        db: Database | str,
+        limit: int = 10,
+        window_s: float = 900,
+        step_s: float = 0.5,
+        max_delay_s: float = 5.0,
+    ) -> None:
         db = as_database(db)
-        self._per_user = SqlLookupLimiter(db, limit, window_s)
+        self.limit = limit
+        self.step_s = step_s
+        self.max_delay_s = max_delay_s
+        self._per_pair = SqlLookupLimiter(db, limit, window_s)
         self._per_client = SqlLookupLimiter(db, limit * 5, window_s)
+        self._per_name = SqlLookupLimiter(db, max(1000, limit * 100), window_s)
 
-    def check(self, username: str, client: str) -> Decision:
-        """Records an attempt; the decision says whether it may go ahead."""
-        by_client = self._per_client.check_and_record(f"staff-login-ip:{client}")
+    @staticmethod
+    def _keys(username: str, client: str) -> tuple[str, str, str]:
+        name = normalise_username(username)[:64]
+        return f"staff-login:{name}@{client}", f"staff-login-ip:{client}", f"staff-login:{name}"
+
+    def check(self, username: str, client: str, now: float | None = None) -> LoginDecision:
+        """Records an attempt; the decision says whether it may go ahead, and how slowly."""
+        at = time.time() if now is None else now
+        pair, address, name = self._keys(username, client)
+        by_client = self._per_client.check_and_record(address, at)
         if not by_client.allowed:
-            return by_client
-        return self._per_user.check_and_record(f"staff-login:{(username or '').lower()}")
+            return LoginDecision(False, by_client.retry_after_s, 0, "address", at=at)
+        by_pair = self._per_pair.check_and_record(pair, at)
+        if not by_pair.allowed:
+            self._per_client.withdraw(address, at)
+            return LoginDecision(False, by_pair.retry_after_s, 0, "user+address", at=at)
+        failures = self._per_name.count(name, at)
+        over = failures - self.limit + 1
+        delay = min(self.max_delay_s, self.step_s * over) if over > 0 else 0.0
+        scope = "address" if by_client.remaining < by_pair.remaining else "user+address"
+        remaining = min(by_client.remaining, by_pair.remaining)
+        return LoginDecision(True, 0, remaining, scope, delay, at)
+
+    def failed(self, username: str, client: str, decision: LoginDecision) -> None:
+        """Counts a wrong password against the name from every address (the slowdown)."""
+        self._per_name.check_and_record(self._keys(username, client)[2], decision.at)
+
+    def succeeded(self, username: str, client: str, decision: LoginDecision) -> None:
+        """Withdraws a successful attempt: only failures count."""
+        pair, address, _ = self._keys(username, client)
+        self._per_pair.withdraw(pair, decision.at)
+        self._per_client.withdraw(address, decision.at)
 
     def dispose(self) -> None:
         """Closes the connection pools."""
-        self._per_user.dispose()
+        self._per_pair.dispose()
         self._per_client.dispose()
+        self._per_name.dispose()

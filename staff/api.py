@@ -434,6 +434,7 @@ def _list_audit(call: Call) -> tuple[int, Any]:
     entries = call.console.audit.entries(
         target=p.get("target"),
         actor=p.get("actor"),
+        action=p.get("action"),
         limit=p.get("limit", 50),
         offset=p.get("offset", 0),
     )
@@ -722,6 +723,12 @@ ROUTES: list[Route] = [
         params=[
             Param("target", "query", {"type": "string", "maxLength": 128}),
             Param("actor", "query", {"type": "string", "maxLength": 64}),
+            Param(
+                "action",
+                "query",
+                {"type": "string", "maxLength": 64},
+                "e.g. login.failed, login.lockout, handoff.denied, procedure.edit",
+            ),
             LIMIT,
             OFFSET,
         ],
@@ -907,7 +914,7 @@ ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error":
 ERROR_TEXT = {
     400: "Malformed parameter or body",
     401: "Not logged in (or the session expired)",
-    403: "Role too low, or the CSRF token is missing",
+    403: "Role too low, the CSRF token is missing, or the hand-off is claimed by someone else",
     404: "Not found",
     409: "Conflicts with the current state",
     429: "Too many login attempts; retry later",

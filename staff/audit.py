@@ -1,7 +1,9 @@
 """The audit log: who changed what, when, with the value before and after.
 
 Every change made through the console or the staff CLI (accounts, procedure edits,
-corrections, review decisions, hand-offs) is one row. Rows are only ever added.
+corrections, review decisions, hand-offs) is one row, and so is every failed login
+(``login.failed``), lockout (``login.lockout``) and refused hand-off change
+(``handoff.denied``). Rows are only ever added.
 """
 
 from __future__ import annotations
@@ -103,15 +105,18 @@ class AuditLog(StaffStore):
         *,
         target: str | None = None,
         actor: str | None = None,
+        action: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[AuditEntry]:
-        """Returns entries, newest first, optionally for one target or actor."""
+        """Returns entries, newest first, optionally for one target, actor or action."""
         query = sa.select(audit_table).order_by(audit_table.c.id.desc()).limit(limit).offset(offset)
         if target:
             query = query.where(audit_table.c.target == target)
         if actor:
             query = query.where(audit_table.c.actor == actor)
+        if action:
+            query = query.where(audit_table.c.action == action)
         rows = self._run(lambda c: c.execute(query).all())
         return [
             AuditEntry(

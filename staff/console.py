@@ -3,7 +3,8 @@
 :class:`Console` ties together the stores the console reads and writes: accounts and
 sessions, the audit log, review decisions and corrections, the catalogue (with its
 overrides layer), the conversation log and the hand-offs. Every change it makes is
-written to the audit log with the actor, the value before and the value after.
+written to the audit log with the actor, the value before and the value after; so are
+failed logins, lockouts and refused hand-off changes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from knowledge.builtin import provenance
 from knowledge.catalogue import CatalogueStore
 from knowledge.overrides import EDITABLE_FIELDS, conflicts
 from knowledge.schema import InvalidRecord
-from staff.accounts import AccountStore, LoginLimiter, User
+from staff.accounts import (
+    USERNAME,
+    AccountStore,
+    LoginDecision,
+    LoginLimiter,
+    User,
+    normalise_username,
+)
 from staff.audit import AuditLog
 from staff.review import ASK_INTENTS, ReviewStore, export_nlu, export_retrieval
 from staff.settings import StaffSettings
@@ -38,6 +46,20 @@ class NotFound(LookupError):
 
 class Conflict(ValueError):
     """The change conflicts with the current state (the API answers 409)."""
+
+
+class Forbidden(PermissionError):
+    """This user may not make this change (the API answers 403 with the reason)."""
+
+
+def audit_name(username: str) -> str:
+    """The attempted user name as the audit log shows it: normalised, or a placeholder.
+
+    A "name" that cannot be an account is often a password typed in the wrong box, so it
+    is not written down.
+    """
+    name = normalise_username(username)
+    return name if USERNAME.fullmatch(name) else "(not a user name)"
 
 
 def _utcnow() -> datetime:
@@ -120,6 +142,43 @@ class Console:
     def close(self) -> None:
         """Closes the connection pool."""
         self.db.dispose()
+
+    # ------------------------------------------------------------------ logins
+
+    def login_gate(self, username: str, client: str) -> LoginDecision:
+        """Records a login attempt of ``username`` from ``client`` and judges it.
+
+        A refusal is logged; the lockout itself was audited by the failure that caused it.
+        """
+        decision = self.limiter.check(username, client)
+        if not decision.allowed:
+            logger.warning(
+                "login refused (%s limit): %r from %s", decision.scope, audit_name(username), client
+            )
+        return decision
+
+    def finish_login(
+        self, username: str, password: str, client: str, decision: LoginDecision
+    ) -> User | None:
+        """Checks the password of an attempt the gate let through; audits a failure.
+
+        A failure is audited as ``login.failed`` (actor: the normalised attempted name,
+        target: the client address; never the password), and the failure that uses up a
+        limit also as ``login.lockout``.
+        """
+        user = self.accounts.authenticate(username, password)
+        if user is not None:
+            self.limiter.succeeded(username, client, decision)
+            return user
+        self.limiter.failed(username, client, decision)
+        actor, target = audit_name(username), f"address:{client}"[:128]
+        details = {"address": client, "failures_left": decision.remaining}
+        self.audit.record(actor, "login.failed", target, None, details)
+        if decision.remaining == 0:
+            window = self.settings.login_window_s
+            lockout = {"address": client, "scope": decision.scope, "for_seconds": window}
+            self.audit.record(actor, "login.lockout", target, None, lockout)
+        return None
 
     # ------------------------------------------------------------------ review queue
 
@@ -389,9 +448,13 @@ class Console:
     def set_handoff(self, user: User, handoff_id: int, status: str) -> dict:
         """Claims a hand-off (``claimed``) or marks it ``done``.
 
+        Only whoever claimed a hand-off, or an admin, may mark it done; a refusal is
+        audited as ``handoff.denied``.
+
         Raises:
             NotFound: When there is none.
             Conflict: When someone else claimed it, or it is done already.
+            Forbidden: When someone else claimed it and ``user`` is not an admin.
         """
         current = self.handoffs.get(handoff_id)
         if current is None:
@@ -402,6 +465,18 @@ class Console:
             raise Conflict("this hand-off is done already")
         if status == CLAIMED and current.status == CLAIMED and current.claimed_by != user.username:
             raise Conflict(f"claimed by {current.claimed_by} already")
+        others = current.status == CLAIMED and current.claimed_by not in (None, user.username)
+        if status == DONE and others and not user.can("admin"):
+            self.audit.record(
+                user.username,
+                "handoff.denied",
+                f"handoff:{handoff_id}",
+                {"status": current.status, "claimed_by": current.claimed_by},
+                {"tried": status},
+            )
+            raise Forbidden(
+                f"claimed by {current.claimed_by}: only they or an admin can mark it done"
+            )
         claimed_by = user.username if status == CLAIMED or not current.claimed_by else None
         updated = self.handoffs.set_status(handoff_id, status, claimed_by=claimed_by)
         self.audit.record(

@@ -8,12 +8,13 @@ language is a cookie set by ``/lang/vi`` or ``/lang/en``. Charts are SVG drawn h
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from aiohttp import web
 
@@ -21,10 +22,12 @@ from desk.conversations import REVIEW_REASONS
 from desk.handoffs import HANDOFF_STATUSES
 from knowledge.schema import CHANNELS, TIME_UNITS
 from staff import forms
-from staff.accounts import RANK, ROLES, Session, csrf_matches
-from staff.console import Conflict, Console, NotFound, QueueFilter
+from staff.accounts import MIN_PASSWORD, RANK, ROLES, Session, csrf_matches
+from staff.api import SESSION_COOKIE
+from staff.console import Conflict, Console, Forbidden, NotFound, QueueFilter
 from staff.i18n import LANGUAGES, translator
 from staff.review import ASK_INTENTS
+from staff.web import CONSOLE, attempt_login, in_thread, set_session_cookie
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -112,9 +115,31 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
     return web.Response(status=status, text=html, content_type="text/html", charset="utf-8")
 
 
-def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+SAFE_TARGET = re.compile(r"/(?![/\\])[!-~]*")
+"""A same-site path: one ``/``, then printable ASCII only (no spaces or controls)."""
+UNSAFE_DECODED = re.compile(r"[\x00-\x1f\x7f\\]|^/[/\\]")
+"""Controls, backslashes or a leading ``//`` once percent-decoded."""
+
+
+def safe_next(target: str | None) -> str:
+    r"""``target`` when it is a path on this site, else ``/`` (no open redirects).
+
+    Browsers drop tabs and newlines from a URL, read ``\`` as ``/`` and follow
+    ``//host`` to another site, so ``/%09/evil``, ``/\evil`` and ``//evil`` all leave the
+    site. Refused: anything but printable ASCII (what needs more is percent-encoded), a
+    backslash anywhere, a second ``/`` or ``\`` after the first, a scheme or a host; and,
+    once more percent-decoded (for a proxy or browser that decodes twice), controls,
+    backslashes, a leading ``//``, a scheme or a host.
+    """
+    if not target or not SAFE_TARGET.fullmatch(target) or "\\" in target:
         return "/"
+    decoded = unquote(target)
+    if UNSAFE_DECODED.search(decoded):
+        return "/"
+    for form in (target, decoded):
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return "/"
     return target
 
 
@@ -146,15 +171,10 @@ async def _form(request: web.Request, session: Session) -> Any:
 
 
 def _console(request: web.Request) -> Console:
-    from staff.server import CONSOLE
-
     return request.app[CONSOLE]
 
 
-async def _thread(work, *args, **kwargs):
-    from staff.server import in_thread
-
-    return await in_thread(work, *args, **kwargs)
+_thread = in_thread
 
 
 def _date(text: str | None) -> date | None:
@@ -182,7 +202,7 @@ async def login_page(request: web.Request) -> web.Response:
         request,
         "login.html",
         login_csrf=token,
-        next=_safe_next(request.query.get("next")),
+        next=safe_next(request.query.get("next")),
         message=request.query.get("msg", ""),
     )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/")
@@ -191,18 +211,16 @@ async def login_page(request: web.Request) -> web.Response:
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
     """Checks the login form; on success sets the session cookie and redirects."""
-    from staff.server import client_address, set_session_cookie
-
     console = _console(request)
     form = await request.post()
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    next_page = _safe_next(form.get("next"))
+    next_page = safe_next(form.get("next"))
     if not expected or not csrf_matches(expected, form.get("csrf_token")):
         raise _redirect("/login?msg=login_expired&next=" + quote(next_page, safe=""))
     username = str(form.get("username") or "")[:64]
     password = str(form.get("password") or "")[:1024]
-    decision = await _thread(console.limiter.check, username, client_address(request))
-    if not decision.allowed:
+    attempt = await attempt_login(request, username, password)
+    if not attempt.decision.allowed:
         return render(
             request,
             "login.html",
@@ -211,8 +229,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             next=next_page,
             message="login_limited",
         )
-    user = await _thread(console.accounts.authenticate, username, password)
-    if user is None:
+    if attempt.user is None:
         return render(
             request,
             "login.html",
@@ -221,7 +238,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             next=next_page,
             message="login_failed",
         )
-    token, _ = await _thread(console.accounts.create_session, user)
+    token, _ = await _thread(console.accounts.create_session, attempt.user)
     response = web.HTTPSeeOther(next_page)
     set_session_cookie(response, token, console.settings)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
@@ -230,8 +247,6 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 
 async def logout_submit(request: web.Request) -> web.StreamResponse:
     """Ends the session."""
-    from staff.api import SESSION_COOKIE
-
     session = _session_or_login(request)
     await _form(request, session)
     if request.get("token"):
@@ -244,7 +259,7 @@ async def logout_submit(request: web.Request) -> web.StreamResponse:
 async def set_language(request: web.Request) -> web.StreamResponse:
     """Switches the UI language and goes back."""
     lang = request.match_info["lang"]
-    response = web.HTTPSeeOther(_safe_next(request.query.get("next")))
+    response = web.HTTPSeeOther(safe_next(request.query.get("next")))
     if lang in LANGUAGES:
         response.set_cookie(
             LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", path="/", httponly=True
@@ -609,6 +624,8 @@ async def handoff_set(request: web.Request) -> web.StreamResponse:
     status = "claimed" if request.match_info["action"] == "claim" else "done"
     try:
         await _thread(_console(request).set_handoff, session.user, handoff_id, status)
+    except Forbidden as exc:
+        return render(request, "message.html", status=403, nav="handoffs", message=str(exc))
     except (NotFound, Conflict, ValueError) as exc:
         return render(request, "message.html", status=409, nav="handoffs", message=str(exc))
     raise _redirect(f"/handoffs/{handoff_id}")
@@ -649,6 +666,7 @@ async def users_page(request: web.Request) -> web.Response:
         nav="users",
         users=[u.to_dict() for u in users],
         roles=ROLES,
+        min_password=MIN_PASSWORD,
         error_text=request.query.get("error", "")[:200],
     )
 

@@ -9,7 +9,6 @@ session. Database work runs in worker threads so one slow query never stalls the
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import threading
@@ -19,36 +18,25 @@ from typing import Any
 from aiohttp import web
 
 from infra.db import StoreUnavailable
+from staff import pages
 from staff.accounts import RANK, Session, csrf_matches
 from staff.api import ROUTES, SESSION_COOKIE, ApiError, Call, Route, check_body, parse_params
-from staff.console import Conflict, Console, NotFound
-from staff.settings import StaffSettings, get_staff_settings
+from staff.console import Conflict, Console, Forbidden, NotFound
+from staff.settings import get_staff_settings
+from staff.web import (
+    CONSOLE,
+    add_security_headers,
+    attempt_login,
+    client_address,
+    in_thread,
+    set_session_cookie,
+)
 
 logger = logging.getLogger(__name__)
 
-CONSOLE = web.AppKey("console", Console)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_BODY = 256 * 1024
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
-}
 PUBLIC_PATHS = frozenset({"/health", "/login", "/api/login"})
-
-
-def client_address(request: web.Request) -> str:
-    """The client's address (the first ``X-Forwarded-For`` hop behind the proxy)."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    first = forwarded.split(",")[0].strip()
-    if first and (request.remote or "").startswith(("127.", "::1")):
-        return first[:64]
-    return request.remote or "unknown"
 
 
 def session_token(request: web.Request) -> tuple[str | None, str]:
@@ -72,16 +60,11 @@ def error(status: int, message: str) -> web.Response:
     return json_response(status, {"error": message})
 
 
-async def in_thread(work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Runs blocking (database) work in a worker thread."""
-    return await asyncio.get_running_loop().run_in_executor(None, lambda: work(*args, **kwargs))
-
-
 @web.middleware
 async def session_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Finds the session, answers driver failures as 503, adds the security headers."""
+    """Finds the session, answers API errors as JSON and driver failures as 503."""
     console = request.app[CONSOLE]
     token, how = session_token(request)
     request["auth"] = how
@@ -98,22 +81,7 @@ async def session_middleware(
     except StoreUnavailable as exc:
         logger.error("database unavailable: %s", exc)
         response = error(503, "the database is unavailable; try again shortly")
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
     return response
-
-
-def set_session_cookie(response: web.StreamResponse, token: str, settings: StaffSettings) -> None:
-    """Sets the session cookie: HttpOnly, SameSite=Strict, Secure when configured."""
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_hours * 3600,
-        httponly=True,
-        samesite="Strict",
-        secure=settings.secure_cookie,
-        path="/",
-    )
 
 
 def csrf_ok(request: web.Request, session: Session, given: str | None) -> bool:
@@ -190,6 +158,8 @@ def api_handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRes
             return error(exc.status, exc.message)
         except NotFound as exc:
             return error(404, str(exc))
+        except Forbidden as exc:
+            return error(403, str(exc))
         except Conflict as exc:
             return error(409, str(exc))
         except ValueError as exc:
@@ -201,18 +171,16 @@ def api_handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRes
 
 async def _login(request: web.Request, call: Call) -> web.StreamResponse:
     console = call.console
-    username, password = call.body["username"], call.body["password"]
-    decision = await in_thread(console.limiter.check, username, call.client)
-    if not decision.allowed:
+    attempt = await attempt_login(request, call.body["username"], call.body["password"])
+    if not attempt.decision.allowed:
         response = error(429, "too many login attempts; try again later")
-        response.headers["Retry-After"] = str(decision.retry_after_s)
+        response.headers["Retry-After"] = str(attempt.decision.retry_after_s)
         return response
-    user = await in_thread(console.accounts.authenticate, username, password)
-    if user is None:
+    if attempt.user is None:
         return error(401, "wrong user name or password")
-    token, session = await in_thread(console.accounts.create_session, user)
+    token, session = await in_thread(console.accounts.create_session, attempt.user)
     body = {
-        "user": user.to_dict(),
+        "user": attempt.user.to_dict(),
         "csrf_token": session.csrf_token,
         "token": token,
         "expires_at": session.expires_at.isoformat(timespec="seconds"),
@@ -229,10 +197,9 @@ async def health(request: web.Request) -> web.Response:
 
 def make_app(console: Console) -> web.Application:
     """Builds the console's aiohttp application around ``console``."""
-    from staff import pages
-
     app = web.Application(middlewares=[session_middleware], client_max_size=MAX_BODY)
     app[CONSOLE] = console
+    app.on_response_prepare.append(add_security_headers)
     app.router.add_get("/health", health)
     for route in ROUTES:
         app.router.add_route(route.method, route.path, api_handler(route))
@@ -262,7 +229,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":  # run the imported module, so app keys are the pages' ones
-    from staff.server import main as _main
-
-    raise SystemExit(_main())
+if __name__ == "__main__":
+    raise SystemExit(main())

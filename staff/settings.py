@@ -1,15 +1,20 @@
 """Staff console settings, built from the settings registry (:mod:`infra.settings`).
 
 ``MOTCUA_STAFF_*`` variables (port, interface, session lifetimes, login limits, secure
-cookie); their defaults and meanings are in the registry and the README's table. The
-database is everyone's (``MOTCUA_DATABASE_URL``).
+cookie) and ``MOTCUA_TRUSTED_PROXIES``; their defaults and meanings are in the registry
+and the README's table. The database is everyone's (``MOTCUA_DATABASE_URL``).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+
+from infra.settings import read
+
+LOCALHOST = (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128"))
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,7 @@ class StaffSettings:
         login_limit: Login attempts per user name per window.
         login_window_s: The window of the login limit, in seconds.
         secure_cookie: Whether the session cookie is ``Secure``.
+        trusted_proxies: Networks whose ``X-Forwarded-For`` is believed.
     """
 
     database_url: str
@@ -35,6 +41,7 @@ class StaffSettings:
     login_limit: int = 10
     login_window_s: int = 900
     secure_cookie: bool = False
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = LOCALHOST
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> StaffSettings:
@@ -43,8 +50,6 @@ class StaffSettings:
         Raises:
             ValueError: For a malformed number.
         """
-        from infra.settings import read
-
         v = read(os.environ if env is None else env)
         return cls(
             database_url=v["MOTCUA_DATABASE_URL"],
@@ -55,6 +60,7 @@ class StaffSettings:
             login_limit=v["MOTCUA_STAFF_LOGIN_LIMIT"],
             login_window_s=v["MOTCUA_STAFF_LOGIN_WINDOW_S"],
             secure_cookie=v["MOTCUA_STAFF_SECURE_COOKIE"],
+            trusted_proxies=v["MOTCUA_TRUSTED_PROXIES"],
         )
 
 

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from infra.migrate import current
-from staff.accounts import AccountStore, LoginLimiter, csrf_matches
+from staff.accounts import AccountStore, LoginLimiter, csrf_matches, normalise_username
 from tests.staff.conftest import PASSWORD
 
 
@@ -100,13 +100,79 @@ def test_csrf_tokens_compare_exactly():
     assert not csrf_matches("abc", "abd") and not csrf_matches("abc", None)
 
 
-def test_login_attempts_are_limited_per_name_and_client(staff_settings):
+def test_login_failures_are_limited_per_name_and_address_and_per_address(staff_settings):
     limiter = LoginLimiter(staff_settings.database_url, limit=3, window_s=900)
     assert [limiter.check("lan", "10.0.0.1").allowed for _ in range(4)] == [True] * 3 + [False]
     assert limiter.check("other", "10.0.0.1").allowed
-    decision = limiter.check("lan", "10.0.0.2")
-    assert not decision.allowed and decision.retry_after_s > 0
     for n in range(20):  # one client trying many names hits the per-client limit (5 × 3)
         limiter.check(f"name{n}", "10.0.0.9")
-    assert not limiter.check("fresh", "10.0.0.9").allowed
+    refused = limiter.check("fresh", "10.0.0.9")
+    assert not refused.allowed and refused.retry_after_s > 0 and refused.scope == "address"
     limiter.dispose()
+
+
+def test_nobody_can_lock_a_staff_member_out_from_another_address(staff_settings):
+    """Failures from other addresses slow a name down but never refuse its owner."""
+    limiter = LoginLimiter(staff_settings.database_url, limit=3, window_s=900, max_delay_s=2.0)
+    for n in range(12):  # an attacker on 12 addresses, 3 failures each, against "lan"
+        for _ in range(3):
+            decision = limiter.check("lan", f"10.6.6.{n}")
+            if decision.allowed:
+                limiter.failed("lan", f"10.6.6.{n}", decision)
+        assert not limiter.check("lan", f"10.6.6.{n}").allowed
+    own_desk = limiter.check("lan", "10.0.0.1")
+    assert own_desk.allowed and 0 < own_desk.delay_s <= 2.0
+    limiter.succeeded("lan", "10.0.0.1", own_desk)
+    limiter.dispose()
+
+
+def test_only_failures_use_up_the_budget(staff_settings):
+    limiter = LoginLimiter(staff_settings.database_url, limit=2, window_s=900)
+    for n in range(10):  # ten good logins in a row from one desk
+        decision = limiter.check("lan", "10.0.0.1", now=1000.0 + n)
+        assert decision.allowed and decision.delay_s == 0
+        limiter.succeeded("lan", "10.0.0.1", decision)
+    limiter.dispose()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["lan", " lan", "lan ", "\tlan\n", "LAN", "Lan", "lan\u00a0", "\u00a0lan", "\u3000lan",
+     "ｌａｎ", "ＬＡＮ", "\u2003LaN\u2002"],
+)  # fmt: skip
+def test_one_normal_form_for_accounts_logins_and_the_limit(accounts, staff_settings, typed):
+    """Padding, case and compatibility forms are the same name for login and for the limit."""
+    accounts.create_user("lan", PASSWORD)
+    assert normalise_username(typed) == "lan"
+    assert accounts.authenticate(typed, PASSWORD).username == "lan"
+    limiter = LoginLimiter(staff_settings.database_url, limit=2, window_s=900)
+    limiter.check("lan", "10.0.0.1")
+    limiter.check("lan", "10.0.0.1")
+    assert not limiter.check(typed, "10.0.0.1").allowed
+    limiter.dispose()
+
+
+def test_a_name_is_taken_once_in_any_form(accounts):
+    accounts.create_user("lan", PASSWORD)
+    for other in ("LAN", " lan\u00a0", "ｌａｎ"):
+        with pytest.raises(ValueError, match="exists"):
+            accounts.create_user(other, PASSWORD)
+
+
+def test_the_policy_applies_to_new_and_changed_passwords_not_to_logins(accounts):
+    with pytest.raises(ValueError, match="at least 12"):
+        accounts.create_user("mai", "12345678", "admin")
+    accounts.create_user("lan", PASSWORD)
+    with pytest.raises(ValueError, match="common"):
+        accounts.update_user("lan", password="Matkhau@2024")
+    with pytest.raises(ValueError, match="user name"):
+        accounts.update_user("lan", password="lan's own password")
+    assert accounts.authenticate("lan", PASSWORD) is not None
+
+
+def test_the_api_schema_follows_the_policy_length():
+    from staff.api import ROUTES
+    from staff.passwords import MIN_PASSWORD
+
+    create = next(r for r in ROUTES if r.operation_id == "create_user")
+    assert create.body["properties"]["password"]["minLength"] == MIN_PASSWORD == 12

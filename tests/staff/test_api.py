@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 
@@ -13,6 +14,7 @@ from staff.api import ROUTES
 from staff.console import Console
 from staff.server import make_app
 from staff.settings import StaffSettings
+from staff.web import SECURITY_HEADERS
 from tests.staff.conftest import PASSWORD, T0, events
 
 PASSPORT = "1.001456"
@@ -334,3 +336,241 @@ async def test_the_audit_page_shows_each_change_field_by_field(server):
         page = await resp.text()
     assert "procedure.edit" in page and "<code>name_en</code>" in page
     assert "Passport X" in page and "user.create" in page
+
+
+# ---------------------------------------------------------------------- the probe's findings
+
+
+async def _login_status(http, base: str, name: str, password: str, **headers) -> int:
+    body = {"username": name, "password": password}
+    async with http.post(f"{base}/api/login", json=body, headers=headers) as resp:
+        return resp.status
+
+
+async def test_padded_or_folded_names_share_one_login_limit(server):
+    """Whitespace, no-break spaces, case and full-width forms are one name to the limit."""
+    base = server["base"]
+    async with aiohttp.ClientSession() as http:
+        assert await _login_status(http, base, " XEM\u00a0", PASSWORD) == 200  # same account
+        statuses = [
+            await _login_status(http, base, name, "not the password")
+            for name in (" xem", "XEM", "xem\u00a0", "\u3000ｘｅｍ\t", "Xem")
+        ]
+    assert statuses == [401, 401, 401, 401, 429]
+
+
+async def test_the_page_and_the_api_share_the_login_limit(server):
+    base = server["base"]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        for name in ("xem", " Xem "):
+            assert await _login_status(http, base, name, "nope") == 401
+        async with http.get(f"{base}/login") as resp:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', await resp.text()).group(1)
+        statuses = []
+        for name in ("XEM\u00a0", "ｘｅｍ", "xem"):
+            form = {"username": name, "password": "nope", "csrf_token": token}
+            async with http.post(f"{base}/login", data=form, allow_redirects=False) as resp:
+                statuses.append(resp.status)
+    assert statuses == [401, 401, 429]
+
+
+async def test_a_client_chosen_forwarded_for_does_not_escape_the_address_limit(server):
+    """Only the hop the trusted proxy wrote counts; what the client put before it does not."""
+    base = server["base"]
+    async with aiohttp.ClientSession() as http:
+        statuses = [
+            await _login_status(
+                http, base, "xem", "nope", **{"X-Forwarded-For": f"10.9.9.{n}, 198.51.100.7"}
+            )
+            for n in range(5)
+        ]
+        other = await _login_status(
+            http, base, "xem", "nope", **{"X-Forwarded-For": "10.9.9.1, 198.51.100.8"}
+        )
+    assert statuses == [401, 401, 401, 401, 429] and other == 401
+
+
+async def test_forwarded_for_is_ignored_from_an_untrusted_peer(tmp_path):
+    settings = StaffSettings(
+        database_url=f"sqlite:///{tmp_path / 'motcua.db'}", login_limit=2, trusted_proxies=()
+    )
+    console = Console(settings)
+    console.prepare()
+    runner = web.AppRunner(make_app(console))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            statuses = [
+                await _login_status(http, base, "xem", "x", **{"X-Forwarded-For": f"10.0.0.{n}"})
+                for n in range(3)
+            ]
+        assert statuses == [401, 401, 429]
+        assert {e.target for e in console.audit.entries(action="login.failed")} == {
+            "address:127.0.0.1"
+        }
+    finally:
+        await runner.cleanup()
+        console.close()
+
+
+async def test_failed_logins_and_lockouts_are_audited_for_admins(server):
+    base, console = server["base"], server["console"]
+    secret = "Tr0ub4dor&3-attempt"
+    headers = {"X-Forwarded-For": "198.51.100.9"}
+    async with aiohttp.ClientSession() as http:
+        for name in ("xem", "XEM ", "xem", "xem", "xem"):
+            await _login_status(http, base, name, secret, **headers)
+        await _login_status(http, base, "Sai mật khẩu rồi!", secret, **headers)
+    failed = console.audit.entries(action="login.failed")
+    assert [(e.actor, e.target) for e in failed[-4:]] == [("xem", "address:198.51.100.9")] * 4
+    assert [e.after["scope"] for e in console.audit.entries(action="login.lockout")] == [
+        "user+address"
+    ]
+    http, _ = await login(base, "root")
+    async with http:
+        async with http.get(f"{base}/audit") as resp:
+            page = await resp.text()
+        async with http.get(f"{base}/api/audit?actor=xem") as resp:
+            api = await resp.json()
+    assert "login.failed" in page and "login.lockout" in page and "198.51.100.9" in page
+    assert "(not a user name)" in page and "Sai mật khẩu" not in page
+    assert secret not in page and secret not in json.dumps(api)
+    assert {e["action"] for e in api["items"]} == {"login.failed", "login.lockout"}
+    assert all(secret not in json.dumps(e.to_dict()) for e in console.audit.entries(limit=500))
+
+
+REDIRECT_PAYLOADS = [
+    "//evil.example",
+    "///evil.example",
+    "/%5Cevil.example",
+    "%5C%5Cevil.example",
+    "/%5C/evil.example",
+    "/%09/evil.example",
+    "%09//evil.example",
+    "/%0A/evil.example",
+    "/%0D%0A/evil.example",
+    "/%00/evil.example",
+    "/%20/evil.example",
+    "%20//evil.example",
+    "%2F%2Fevil.example",
+    "/%2F/evil.example",
+    "/%252F/evil.example",
+    "/%2509/evil.example",
+    "/%255Cevil.example",
+    "https://evil.example",
+    "https:evil.example",
+    "HTTPS%3A%2F%2Fevil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt%3Aalert(1)",
+    "data:text/html,hi",
+    "/%E3%80%80/evil.example",
+    "/%EF%BC%8F/evil.example",
+    "%EF%BC%8F%EF%BC%8Fevil.example",
+    "evil.example",
+]
+
+
+@pytest.mark.parametrize("payload", REDIRECT_PAYLOADS)
+async def test_no_open_redirect_through_next(server, payload):
+    from yarl import URL
+
+    base = server["base"]
+    async with aiohttp.ClientSession() as http:
+        url = URL(f"{base}/lang/en?next={payload}", encoded=True)
+        async with http.get(url, allow_redirects=False) as resp:
+            assert resp.status == 303 and resp.headers["Location"] == "/", payload
+        async with http.get(URL(f"{base}/login?next={payload}", encoded=True)) as resp:
+            assert 'name="next" value="/"' in await resp.text()
+
+
+async def test_next_keeps_same_site_paths(server):
+    from yarl import URL
+
+    async with aiohttp.ClientSession() as http:
+        for target in ("/review?status=all", "/procedures/1.001456", "/review?q=gi%E1%BA%A5y"):
+            url = URL(f"{server['base']}/lang/en?next={target.replace('%', '%25')}", encoded=True)
+            async with http.get(url.with_query({"next": target}), allow_redirects=False) as resp:
+                assert resp.headers["Location"] == target
+
+
+async def test_only_the_claimer_or_an_admin_completes_a_hand_off(server):
+    from desk.handoffs import HandoffStore
+
+    base, console = server["base"], server["console"]
+    console.create_user("cli", "hoa", PASSWORD, "editor")
+    store = HandoffStore(console.db)
+    first = store.create("s1", "rest", "muốn gặp cán bộ").id
+    second = store.create("s2", "rest", "muốn gặp cán bộ").id
+    lan, lan_body = await login(base, "lan")
+    hoa, hoa_body = await login(base, "hoa")
+    root, root_body = await login(base, "root")
+    async with lan, hoa, root:
+        for handoff in (first, second):
+            async with lan.post(
+                f"{base}/api/handoffs/{handoff}/claim",
+                headers={"X-CSRF-Token": lan_body["csrf_token"]},
+            ) as resp:
+                assert resp.status == 200
+        async with hoa.post(
+            f"{base}/api/handoffs/{first}/done", headers={"X-CSRF-Token": hoa_body["csrf_token"]}
+        ) as resp:
+            assert resp.status == 403 and "claimed by lan" in (await resp.json())["error"]
+        async with hoa.post(
+            f"{base}/handoffs/{first}/done",
+            data={"csrf_token": hoa_body["csrf_token"]},
+            allow_redirects=False,
+        ) as resp:
+            assert resp.status == 403 and "claimed by lan" in await resp.text()
+        async with hoa.get(f"{base}/handoffs/{first}") as resp:
+            assert f"/handoffs/{first}/done" not in await resp.text()
+        assert console.handoff(first)["handoff"]["status"] == "claimed"
+        async with lan.post(
+            f"{base}/api/handoffs/{first}/done", headers={"X-CSRF-Token": lan_body["csrf_token"]}
+        ) as resp:
+            assert resp.status == 200 and (await resp.json())["status"] == "done"
+        async with root.post(
+            f"{base}/api/handoffs/{second}/done",
+            headers={"X-CSRF-Token": root_body["csrf_token"]},
+        ) as resp:
+            assert resp.status == 200
+    denied = console.audit.entries(target=f"handoff:{first}", action="handoff.denied")
+    assert [(e.actor, e.after) for e in denied] == [("hoa", {"tried": "done"})] * 2
+    store.dispose()
+
+
+async def test_every_response_carries_the_security_headers(server):
+    async def boom(request):
+        raise RuntimeError("a bug")
+
+    console = server["console"]
+    app = make_app(console)
+    app.router.add_get("/boom", boom)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    base = f"http://127.0.0.1:{port}"
+    viewer, _ = await login(base, "xem")
+    try:
+        async with aiohttp.ClientSession() as http, viewer:
+            for method, path, client in (
+                ("GET", "/login", http),
+                ("GET", "/no-such-page", http),
+                ("GET", "/api/no-such-thing", http),
+                ("GET", "/static/no-such-file.css", http),
+                ("GET", "/review/not-a-number", http),
+                ("POST", "/health", http),
+                ("GET", "/boom", http),
+                ("GET", "/users", viewer),
+                ("GET", "/review/424242", viewer),
+                ("GET", "/api/users", viewer),
+            ):
+                async with client.request(method, base + path, allow_redirects=False) as resp:
+                    assert resp.status >= 400 or path == "/login", (path, resp.status)
+                    for name, value in SECURITY_HEADERS.items():
+                        assert resp.headers.get(name) == value, (path, resp.status, name)
+    finally:
+        await runner.cleanup()

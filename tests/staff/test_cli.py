@@ -24,8 +24,13 @@ def test_accounts_and_export_from_the_command_line(tmp_path):
     assert json.loads(made.stdout)["username"] == "mai"
     short = motcua(tmp_path, "create-user", "lan", "--password-stdin", stdin="short\n")
     assert (
-        short.returncode == 1 and "at least 8" in short.stderr and "Traceback" not in short.stderr
+        short.returncode == 1 and "at least 12" in short.stderr and "Traceback" not in short.stderr
     )
+    for weak in ("Matkhau@2024", "mai2 is the admin"):
+        refused = motcua(tmp_path, "create-user", "mai2", "--role", "admin", "--password-stdin",
+                         stdin=weak + "\n")  # fmt: skip
+        assert refused.returncode == 1 and "password" in refused.stderr, weak
+        assert "Traceback" not in refused.stderr
     listed = motcua(tmp_path, "list-users", "--json")
     assert [u["role"] for u in json.loads(listed.stdout)] == ["admin"]
     assert motcua(tmp_path, "set-role", "mai", "editor").returncode == 0

@@ -8,8 +8,8 @@ import yaml
 from desk.handoffs import HandoffStore
 from knowledge.evaluate import load_questions
 from knowledge.search import ProcedureSearch
-from staff.console import Conflict, NotFound, QueueFilter
-from tests.staff.conftest import T0, events, feedback
+from staff.console import Conflict, Forbidden, NotFound, QueueFilter
+from tests.staff.conftest import PASSWORD, T0, events, feedback
 
 MARRIAGE_STATUS = "1.004873"  # Cấp Giấy xác nhận tình trạng hôn nhân (bundled sample)
 QUESTION = "tôi cần giấy tờ chứng minh chưa có vợ để cưới người nước ngoài"
@@ -148,3 +148,19 @@ def test_account_changes_are_audited_without_passwords(console, admin):
     create, update = reversed(console.audit.entries(target="user:minh"))
     assert create.after["role"] == "viewer" and update.after["role"] == "editor"
     assert "password 2" not in json.dumps([create.to_dict(), update.to_dict()])
+
+
+def test_only_the_claimer_or_an_admin_marks_a_hand_off_done(console, editor, admin):
+    other = console.create_user("cli", "minh", PASSWORD, "editor")
+    store = HandoffStore(console.db)
+    handoff = store.create("s9", "rest", "muốn gặp cán bộ")
+    console.set_handoff(editor, handoff.id, "claimed")
+    with pytest.raises(Forbidden, match="claimed by lan"):
+        console.set_handoff(other, handoff.id, "done")
+    assert console.handoff(handoff.id)["handoff"]["status"] == "claimed"
+    denied = console.audit.entries(target=f"handoff:{handoff.id}", action="handoff.denied")
+    assert [(e.actor, e.before["claimed_by"]) for e in denied] == [("minh", "lan")]
+    assert console.set_handoff(editor, handoff.id, "done")["status"] == "done"
+    unclaimed = store.create("s8", "rest", "gọi lại giúp tôi")
+    assert console.set_handoff(other, unclaimed.id, "done")["claimed_by"] == "minh"
+    store.dispose()
