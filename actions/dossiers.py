@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity, last_text, reply_language
+from actions.follows import follow_offer
 from actions.runtime import get_runtime
 from desk.codes import (
     CODE_PROBLEMS,
@@ -149,7 +150,13 @@ class ActionDossierStatus(Action):
         advice = texts.get(public.status) or texts.get(public.recorded_status)
         if advice:
             lines.append(advice)
-        dispatcher.utter_message(text="\n".join(lines))
+        note, buttons = follow_offer(tracker, code, language)
+        if note:
+            lines.append(note)
+        if buttons:
+            dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+        else:
+            dispatcher.utter_message(text="\n".join(lines))
         events: list[EventType] = [SlotSet("language", language), SlotSet("dossier_code", code)]
         if public.verified:
             events.append(

@@ -94,6 +94,13 @@ class Runtime:
         )
 
     @cached_property
+    def follows(self):
+        """Who follows which dossier (notices of status changes)."""
+        from desk.follows import FollowStore
+
+        return FollowStore(self.db)
+
+    @cached_property
     def handoffs(self):
         """The handoff request store."""
         from desk.handoffs import HandoffStore

@@ -9,6 +9,8 @@ Routes under ``/webhooks/webchat/``:
 * ``GET /`` — health;
 * ``GET /widget.js``, ``GET /widget.css`` — the widget, read from ``web/`` at request time;
 * ``GET /demo`` — a page that shows the embed snippet and embeds the widget;
+* ``GET /notices?sender=`` — dossier notices waiting for this browser
+  (:mod:`connectors.webchat_notices`);
 * ``POST /webhook`` — the REST channel's webhook (same checks, see :mod:`connectors.relay`)
   with CORS for the origins in ``allowed_origins``; ``OPTIONS /webhook`` answers the preflight.
 
@@ -29,6 +31,7 @@ from sanic.response import HTTPResponse
 
 from connectors.origins import OriginPolicy, parse_origins
 from connectors.relay import relay
+from connectors.webchat_notices import widget_notices
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 """Where ``widget.js``, ``widget.css`` and ``demo.html`` live."""
@@ -64,6 +67,8 @@ class WebchatInput(InputChannel):
         self.policy = OriginPolicy(allowed_origins)
         self.allowed_origins = self.policy.patterns
         self.web_dir = web_dir or WEB_DIR
+        self.outbox = None
+        """The notice outbox (default: the one in ``MOTCUA_DATABASE_URL``); tests set it."""
 
     @classmethod
     def name(cls) -> str:
@@ -103,6 +108,10 @@ class WebchatInput(InputChannel):
         @hook.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
             return self._static("demo.html")
+
+        @hook.route("/notices", methods=["GET"])
+        async def notices(request: Request) -> HTTPResponse:
+            return await widget_notices(request, self.policy, self.outbox)
 
         @hook.route("/webhook", methods=["OPTIONS"])
         async def preflight(request: Request) -> HTTPResponse:

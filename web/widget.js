@@ -28,6 +28,7 @@
   var RETRY_MIN_MS = 1000;
   var RETRY_MAX_MS = 30000;
   var WEBHOOK_PATH = "/webhooks/webchat/webhook";
+  var NOTICES_PATH = "/webhooks/webchat/notices";
   var CSS_PATH = "/webhooks/webchat/widget.css";
   var PREFIX = "mcw"; // every class and id of the widget starts with it
 
@@ -98,6 +99,7 @@
     return {
       server: server,
       webhook: server + WEBHOOK_PATH,
+      notices: server + NOTICES_PATH,
       cssUrl: cssUrl,
       lang: lang,
       title: data.title || STRINGS[lang].title,
@@ -647,6 +649,37 @@
     document.head.appendChild(link);
   }
 
+  /**
+   * Dossier notices that came while the page was closed (the citizen followed a dossier):
+   * fetched once when the page opens, shown as the assistant's messages and kept in the
+   * history. Only a browser that has talked to the assistant can have any.
+   */
+  function fetchNotices() {
+    if (!state.history.length || !window.fetch) {
+      return;
+    }
+    fetch(config.notices + "?sender=" + encodeURIComponent(state.sender), { mode: "cors" })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (body) {
+        var notices = body && Array.isArray(body.notices) ? body.notices : [];
+        notices.forEach(function (notice) {
+          if (notice && typeof notice.text === "string" && notice.text) {
+            var msg = { from: "bot", text: notice.text, notice: true };
+            remember(msg);
+            appendMessage(msg);
+          }
+        });
+        if (notices.length) {
+          saveState();
+        }
+      })
+      .catch(function () {
+        /* offline: the notices wait on the server for the next page */
+      });
+  }
+
   function start() {
     document.body.appendChild(ui.root);
     loadStylesheet(function () {
@@ -656,6 +689,7 @@
     renderAll();
     setOpen(state.open === null ? config.open : state.open, false);
     pump(); // messages left unsent by an earlier page
+    fetchNotices();
   }
 
   window.motcuaWidget = {
