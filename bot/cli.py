@@ -12,6 +12,7 @@ Usage examples::
     motcua dossiers seed --demo
     motcua dossiers show "000.00.20.h26 251103 0042" --json
     motcua dossiers list --status overdue
+    motcua dossiers simulate 000.00.20.H26-251103-0042 done
 
 Heavy modules (SQLAlchemy, FAISS, torch) are imported inside the commands that
 need them, so ``motcua --help`` answers at once.
@@ -539,6 +540,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dlist.add_argument("--limit", type=int, default=None, help="at most this many")
     dlist.set_defaults(func=cmd_dossiers_list)
+    from notify.cli import add_parsers as add_notify_parsers  # light: no heavy imports
+
+    add_notify_parsers(dsub)  # motcua dossiers simulate CODE STATUS
 
     telegram = sub.add_parser("telegram", help="the Telegram channel in development")
     tsub = telegram.add_subparsers(dest="telegram_command", required=True, metavar="ACTION")
