@@ -912,7 +912,7 @@ def _openapi_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error": STR}}
 ERROR_TEXT = {
-    400: "Malformed parameter or body",
+    400: "Malformed parameter or body (or a password the password policy refuses)",
     401: "Not logged in (or the session expired)",
     403: "Role too low, the CSRF token is missing, or the hand-off is claimed by someone else",
     404: "Not found",
