@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from infra.db import StoreUnavailable
-from staff import pages
+from staff import notices, pages  # notices: adds its API routes to ROUTES
 from staff.accounts import RANK, Session, csrf_matches
 from staff.api import ROUTES, SESSION_COOKIE, ApiError, Call, Route, check_body, parse_params
 from staff.console import Conflict, Console, Forbidden, NotFound
@@ -204,6 +204,7 @@ def make_app(console: Console) -> web.Application:
     for route in ROUTES:
         app.router.add_route(route.method, route.path, api_handler(route))
     pages.add_routes(app)
+    notices.add_routes(app)
     return app
 
 
