@@ -233,13 +233,28 @@ class Outbox(SqlStore):
         return [_notice(r) for r in self._run(work, write=True)]
 
     def _finish(self, notice_id: int, **values: Any) -> None:
+        self.finish_many([(notice_id, values)])
+
+    def finish_many(self, outcomes: list[tuple[int, dict[str, Any]]]) -> None:
+        """Records several claimed notices' outcomes in one transaction.
+
+        Args:
+            outcomes: ``(notice id, column values)``, e.g. ``{"state": "sent", "sent_at": t}``;
+                a row no longer ``sending`` (taken over after its lease ran out) is left alone.
+        """
+        if not outcomes:
+            return
         o = outbox_table
-        query = (
-            o.update()
-            .where(o.c.id == notice_id, o.c.state == SENDING)
-            .values(claim=None, lease_until=None, **values)
-        )
-        self._run(lambda c: c.execute(query), write=True)
+
+        def work(conn: sa.engine.Connection) -> None:
+            for notice_id, values in outcomes:
+                conn.execute(
+                    o.update()
+                    .where(o.c.id == notice_id, o.c.state == SENDING)
+                    .values(claim=None, lease_until=None, **values)
+                )
+
+        self._run(work, write=True)
 
     def delivered(self, notice_id: int, at: datetime | None = None) -> None:
         """Marks a claimed notice sent."""

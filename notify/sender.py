@@ -14,9 +14,10 @@ Telegram also gets one message per chat per second), then records the outcome:
   Zalo's interaction window or a blocked bot).
 
 A sender that dies mid-round leaves its rows ``sending``; their lease runs out and the
-next round (of this or another process) takes them again. The one case that can repeat
-a message is a crash after the platform accepted it and before the row was marked
-(milliseconds; no platform here offers an idempotency key to close it).
+next round (of this or another process) takes them again. Outcomes are written in small
+groups (``flush_every``, one transaction each), so the one case that can repeat a message
+is a crash after the platform accepted it and before its group was written (a fraction
+of a second; no platform here offers an idempotency key to close it).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ class Sender:
         idle_s: Pause between rounds when nothing was due.
         concurrency: Deliveries in flight at once.
         refusal_memory_s: How long a refused address is not tried again.
+        flush_every: Outcomes recorded per transaction (the rest at the end of the round).
         clock: Returns now (naive UTC); tests move it.
     """
 
@@ -162,6 +164,7 @@ class Sender:
         idle_s: float = 1.0,
         concurrency: int = 32,
         refusal_memory_s: float = 6 * 3600.0,
+        flush_every: int = 20,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.outbox = outbox
@@ -180,6 +183,8 @@ class Sender:
         self._refused: dict[tuple[str, str], tuple[float, str]] = {}
         self.delivered = 0
         """Notices sent by this sender since it started."""
+        self.flush_every = flush_every
+        self._outcomes: list[tuple[int, dict]] = []
 
     async def run_once(self) -> int:
         """One round: hold for quiet hours, claim, deliver, record.
@@ -194,7 +199,10 @@ class Sender:
             self.outbox.claim, self.batch, lease_s=self.lease_s, now=now
         )
         if notices:
-            await asyncio.gather(*(self._deliver(n) for n in notices))
+            try:
+                await asyncio.gather(*(self._deliver(n) for n in notices))
+            finally:
+                await self._flush()
         self._forget_old_chats()
         return len(notices)
 
@@ -226,14 +234,14 @@ class Sender:
 
     async def _deliver(self, notice: Notice) -> None:
         if not notice.active or not notice.address:
-            await asyncio.to_thread(self.outbox.cancel, notice.id)
+            self._outcomes.append((notice.id, {"state": "cancelled", "last_error": "unfollowed"}))
             return
         channel = self.channels.get(notice.channel)
         if channel is None:
             outcome = Outcome(RETRY, f"the {notice.channel} channel is not configured")
         else:
             outcome = await self._send(channel, notice)
-        await asyncio.to_thread(self._record, notice, outcome)
+        await self._record(notice, outcome)
 
     def _remembered_refusal(self, notice: Notice) -> Outcome | None:
         key = (notice.channel, notice.address)
@@ -264,17 +272,32 @@ class Sender:
             self._refused[key] = (time.monotonic() + self.refusal_memory_s, outcome.detail)
         return outcome
 
-    def _record(self, notice: Notice, outcome: Outcome) -> None:
+    def _outcome_values(self, notice: Notice, outcome: Outcome) -> dict:
         now = self.clock()
         if outcome.kind == SENT:
-            self.outbox.delivered(notice.id, now)
-            self.delivered += 1
-        elif outcome.kind == REFUSED:
+            return {"state": "sent", "sent_at": now, "last_error": ""}
+        if outcome.kind == REFUSED:
             logger.info("notify: notice %s refused: %s", notice.id, outcome.detail)
-            self.outbox.refuse(notice.id, outcome.detail)
-        elif (now - notice.created_at).total_seconds() > self.backoff.give_up_s:
+            return {"state": "refused", "last_error": outcome.detail[:200]}
+        if (now - notice.created_at).total_seconds() > self.backoff.give_up_s:
             logger.warning("notify: notice %s given up: %s", notice.id, outcome.detail)
-            self.outbox.fail(notice.id, f"gave up: {outcome.detail}")
-        else:
-            wait = max(outcome.after, self.backoff.delay(notice.attempts))
-            self.outbox.retry(notice.id, now + timedelta(seconds=wait), outcome.detail)
+            return {"state": "failed", "last_error": f"gave up: {outcome.detail}"[:200]}
+        wait = max(outcome.after, self.backoff.delay(notice.attempts))
+        return {
+            "state": "pending",
+            "next_attempt_at": now + timedelta(seconds=wait),
+            "last_error": outcome.detail[:200],
+        }
+
+    async def _record(self, notice: Notice, outcome: Outcome) -> None:
+        """Queues the outcome; :meth:`_flush` writes the queue in one transaction."""
+        if outcome.kind == SENT:
+            self.delivered += 1
+        self._outcomes.append((notice.id, self._outcome_values(notice, outcome)))
+        if len(self._outcomes) >= self.flush_every:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        outcomes, self._outcomes = self._outcomes, []
+        if outcomes:
+            await asyncio.to_thread(self.outbox.finish_many, outcomes)
