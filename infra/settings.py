@@ -361,6 +361,26 @@ REGISTRY: tuple[Setting, ...] = (
         False,
         "models/",
     ),
+    _R(
+        "MOTCUA_RASA_TOKEN",
+        "",
+        text,
+        "the token of Rasa's HTTP API (trackers, models; the launcher's health probes use it); "
+        "unset: a random one per start",
+        "dialogue",
+        True,
+        "random",
+    ),
+    _R(
+        "MOTCUA_ACTIONS_TOKEN",
+        "",
+        text,
+        "the token Rasa sends the action servers (they listen on 127.0.0.1 and refuse calls "
+        "without it); unset: a random one per start",
+        "dialogue",
+        True,
+        "random",
+    ),
     # stores shared by replicas
     _R(
         "MOTCUA_TRACKER_STORE_URL",
