@@ -264,7 +264,7 @@ def start_cluster(replicas: int, home: Path) -> tuple[subprocess.Popen, dict[str
     env["_BENCH_DATABASES"] = f"{app_db},{tracker_db}"
     log = open(home / "serve.log", "w")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
+        [sys.executable, "-m", "bot.cli", "serve", "--demo"],  # dossier lookups use them
         cwd=ROOT,
         env=env,
         stdout=log,

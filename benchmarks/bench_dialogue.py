@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -99,13 +100,21 @@ async def user(session, url, sender, conversation, latencies, errors, stop_at=No
         sender = f"{sender}-r{done}"  # a new citizen: dossier lookups are limited per sender
 
 
+def _token(name: str) -> dict[str, str]:
+    """Rasa's API and the action server need the tokens of the run (see the README)."""
+    token = os.environ.get(name, "")
+    return {"token": token} if token else {}
+
+
 async def breakdown(session, rasa_base: str, actions_base: str | None) -> dict:
     """Times the parts of one turn: NLU alone, and the answer action alone."""
     questions = [c[0] for c in CONVERSATIONS] * 5
     nlu: list[float] = []
     for text in questions:
         start = time.perf_counter()
-        async with session.post(f"{rasa_base}/model/parse", json={"text": text}) as resp:
+        async with session.post(
+            f"{rasa_base}/model/parse", json={"text": text}, params=_token("MOTCUA_RASA_TOKEN")
+        ) as resp:
             await resp.json()
         nlu.append((time.perf_counter() - start) * 1000)
     parts = {"nlu_parse": summary(nlu)}
@@ -126,7 +135,9 @@ async def breakdown(session, rasa_base: str, actions_base: str | None) -> dict:
                 "version": "3.6.2",
             }
             start = time.perf_counter()
-            async with session.post(f"{actions_base}/webhook", json=call) as resp:
+            token = _token("MOTCUA_ACTIONS_TOKEN").get("token", "")
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            async with session.post(f"{actions_base}/webhook", json=call, headers=headers) as resp:
                 await resp.json()
             action.append((time.perf_counter() - start) * 1000)
         parts["answer_action"] = summary(action)
@@ -189,6 +200,8 @@ def main() -> int:
     url = args.url
     if url is None:
         rasa_port, actions_port = free_port(), free_port()
+        for name in ("MOTCUA_RASA_TOKEN", "MOTCUA_ACTIONS_TOKEN"):  # known to the breakdown
+            os.environ.setdefault(name, secrets.token_urlsafe(16))
         env = dict(os.environ, MOTCUA_HOME=str(home), MOTCUA_RASA_PORT=str(rasa_port),
                    MOTCUA_ACTIONS_PORT=str(actions_port), PYTHONUNBUFFERED="1")  # fmt: skip
         log = open(home / "runner.log", "w")  # noqa: SIM115 - closed with the runner

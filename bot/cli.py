@@ -3,6 +3,7 @@
 Usage examples::
 
     motcua run                                  # the main job: Rasa + action servers
+    motcua serve [--demo]                       # production: replicas behind nginx
     motcua train [--force]                      # train the dialogue model if data changed
     motcua search "làm lại căn cước bị mất cần gì" --k 5
     motcua catalogue import ../shared/data/dichvucong/procedures.jsonl.gz
@@ -15,7 +16,8 @@ Usage examples::
     motcua dossiers simulate 000.00.20.H26-251103-0042 done
 
 Heavy modules (SQLAlchemy, FAISS, torch) are imported inside the commands that
-need them, so ``motcua --help`` answers at once.
+need them, so ``motcua --help`` answers at once and the launcher (``run``, ``serve``)
+never loads them.
 """
 
 from __future__ import annotations
@@ -24,9 +26,16 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+
+from bot import launcher
+from bot.errors import RunError
+from bot.model import train as train_dialogue_model
+from infra.settings import read
 
 logger = logging.getLogger("motcua")
 
@@ -272,10 +281,7 @@ def cmd_eval_conversations(args: argparse.Namespace) -> int:
 
     url = args.url
     if url is None:
-        from bot.runner import RunSettings
-        from infra.settings import get_settings
-
-        url = f"http://127.0.0.1:{RunSettings.from_env(get_settings().home).rasa_port}"
+        url = f"http://127.0.0.1:{read()['MOTCUA_RASA_PORT']}"
     if "/webhooks/" not in url:
         url = url.rstrip("/") + "/webhooks/rest/webhook"
     try:
@@ -288,24 +294,64 @@ def cmd_eval_conversations(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The main job: prepares what is missing and runs the Rasa and action servers."""
-    from bot.runner import RunError, run
-
     try:
-        return run(force_train=args.train)
+        return launcher.run(force_train=args.train)
+    except RunError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Production: N Rasa + M action servers behind nginx (no demo data unless --demo)."""
+    logging.getLogger("bot").setLevel(logging.INFO)
+    try:
+        return launcher.serve(force_train=args.train, demo=args.demo)
     except RunError as exc:
         raise CliError(str(exc)) from exc
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Trains the dialogue model when its training data changed (or with --force)."""
-    from bot.runner import RunError, RunSettings, train
-    from infra.settings import get_settings
-
-    settings = RunSettings.from_env(get_settings().home)
     try:
-        print(train(settings.models_dir, force=args.force))
+        print(train_dialogue_model(read()["MOTCUA_MODELS_DIR"], force=args.force))
     except RunError as exc:
         raise CliError(str(exc)) from exc
+    return 0
+
+
+def cmd_index_publish(args: argparse.Namespace) -> int:
+    """Publishes a new index version when the catalogue changed (or with --force)."""
+    from infra.settings import get_settings
+    from knowledge.index import IndexVersions
+    from knowledge.service import IndexPublisher
+
+    manifest = IndexPublisher().publish_if_changed(force=args.force)
+    current = manifest or IndexVersions(get_settings().index_dir).manifest()
+    print(json.dumps({"published": manifest is not None, **(current.to_dict() if current else {})}))
+    return 0
+
+
+def cmd_index_watch(args: argparse.Namespace) -> int:
+    """Publishes a version after every catalogue change until stopped (``motcua serve``)."""
+    from knowledge.service import IndexPublisher
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    publisher = IndexPublisher()
+    print(f"motcua index: watching the catalogue every {args.interval:g} s", flush=True)
+    publisher.watch(args.interval, stop, log=lambda line: print(line, flush=True))
+    return 0
+
+
+def cmd_index_status(args: argparse.Namespace) -> int:
+    """Prints the current index version and the versions kept."""
+    from infra.settings import get_settings
+    from knowledge.index import IndexVersions
+
+    versions = IndexVersions(get_settings().index_dir)
+    manifest = versions.manifest()
+    current = manifest.to_dict() if manifest else {"version": None}
+    print(json.dumps({**current, "kept": versions.names()}))
     return 0
 
 
@@ -483,10 +529,25 @@ def build_parser() -> argparse.ArgumentParser:
     build = isub.add_parser("build", help="embed what changed since the last build")
     build.add_argument("--force", action="store_true", help="embed everything again")
     build.set_defaults(func=cmd_index_build)
-    from bot.cluster import add_index_parsers, add_parsers  # motcua serve, index versions
+    publish = isub.add_parser(
+        "publish", help="publish a new index version if the catalogue changed"
+    )
+    publish.add_argument("--force", action="store_true", help="publish even if unchanged")
+    publish.set_defaults(func=cmd_index_publish)
+    watch = isub.add_parser("watch", help="publish a version after every catalogue change")
+    watch.add_argument("--interval", type=float, default=1.0, help="seconds between checks")
+    watch.set_defaults(func=cmd_index_watch)
+    istatus = isub.add_parser("status", help="the current index version")
+    istatus.set_defaults(func=cmd_index_status)
 
-    add_index_parsers(isub)
-    add_parsers(sub)
+    serve = sub.add_parser(
+        "serve", help="production: N Rasa + M action servers behind nginx (docs/deployment.md)"
+    )
+    serve.add_argument("--train", action="store_true", help="retrain the dialogue model first")
+    serve.add_argument(
+        "--demo", action="store_true", help="seed the demo dossiers into an empty dossier table"
+    )
+    serve.set_defaults(func=cmd_serve)
 
     ev = sub.add_parser("eval", help="measure quality")
     esub = ev.add_subparsers(dest="eval_command", required=True, metavar="WHAT")

@@ -11,7 +11,7 @@ conversation are processed one at a time, in the order their tickets were issued
 polls a held lock every 0.1 s instead of every second.
 
 Configured by ``endpoints.yml``'s ``lock_store: {type: bot.locks.AtomicRedisLockStore, url,
-port, db, password, key_prefix}`` (``MOTCUA_LOCK_STORE_URL``; see ``bot.runner``).
+port, db, password, key_prefix}`` (``MOTCUA_LOCK_STORE_URL``; see ``bot.render``).
 """
 
 from __future__ import annotations

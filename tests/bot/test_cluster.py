@@ -14,7 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bot.cluster import ClusterSettings, Health, HealthServer, render_nginx, write_nginx
+from bot.health import Health, HealthServer
+from bot.nginx import render_nginx, write_nginx
+from bot.plan import LaunchSettings as ClusterSettings
 from tests.bot.test_e2e import free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

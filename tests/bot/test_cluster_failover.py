@@ -45,7 +45,7 @@ BUSY_VI = "hệ thống đang bận"
 
 def _ensure_model() -> None:
     """Trains the dialogue model once if the current training data has none (a clean CI clone)."""
-    from bot.runner import train
+    from bot.model import train
 
     train(ROOT / "models", log=lambda _: None)
 
@@ -165,6 +165,8 @@ def cluster(tmp_path_factory):
         MOTCUA_LOCK_STORE_URL="redis://127.0.0.1:6379/3",
         MOTCUA_EVENT_BROKER_URL=AMQP_URL,
         MOTCUA_EVENT_QUEUE=queue,
+        MOTCUA_RASA_TOKEN=f"rasa-{tag}",
+        MOTCUA_ACTIONS_TOKEN=f"actions-{tag}",
     )
     env["MOTCUA_DATABASE_URL"] = app_db  # _env drops it
     process = Process([sys.executable, "-m", "bot.cli", "serve"], env)
@@ -191,7 +193,28 @@ def test_health_reports_every_part(cluster):
         assert parts[name]["status"] == "ok", (name, parts[name])
 
 
-def _answer_directly(port: int, text: str) -> str:
+def test_internal_interfaces_need_their_tokens(cluster):
+    """Rasa's HTTP API and the action servers answer only with the tokens, on 127.0.0.1."""
+    rasa = f"http://127.0.0.1:{cluster.env['MOTCUA_RASA_PORT']}"
+    assert _code(f"{rasa}/conversations/x/tracker") == 401
+    assert _code(f"{rasa}/status?token={cluster.env['MOTCUA_RASA_TOKEN']}") == 200
+    port = int(cluster.env["MOTCUA_ACTIONS_PORT"])
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _answer_directly(port, "làm hộ chiếu cần giấy tờ gì", token="")
+    assert refused.value.code == 401
+    token = cluster.env["MOTCUA_ACTIONS_TOKEN"]
+    assert PASSPORT in _answer_directly(port, "làm hộ chiếu cần giấy tờ gì", token)
+
+
+def _code(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _answer_directly(port: int, text: str, token: str) -> str:
     """Runs the answer action on one action server (as Rasa would call it)."""
     call = {
         "next_action": "action_answer_procedure",
@@ -209,7 +232,8 @@ def _answer_directly(port: int, text: str) -> str:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/webhook",
         json.dumps(call).encode(),
-        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
     )
     with urllib.request.urlopen(request, timeout=30) as resp:
         body = json.loads(resp.read())
@@ -224,7 +248,8 @@ def test_a_staff_edit_reaches_every_action_server_within_seconds(cluster, capsys
 
     question = "nuôi ong lấy mật cần giấy tờ gì"
     ports = [int(cluster.env["MOTCUA_ACTIONS_PORT"]) + n for n in range(2)]
-    assert all("1.001193" not in _answer_directly(p, question) for p in ports)
+    token = cluster.env["MOTCUA_ACTIONS_TOKEN"]
+    assert all("1.001193" not in _answer_directly(p, question, token) for p in ports)
     store = CatalogueStore(cluster.env["MOTCUA_DATABASE_URL"])
     birth = store.get("1.001193")
     keywords = [*birth.keywords, "nuôi ong lấy mật"]
@@ -235,7 +260,7 @@ def test_a_staff_edit_reaches_every_action_server_within_seconds(cluster, capsys
     seen: dict[int, float] = {}
     while len(seen) < len(ports) and time.monotonic() - started < 30:
         for port in ports:
-            if port not in seen and "1.001193" in _answer_directly(port, question):
+            if port not in seen and "1.001193" in _answer_directly(port, question, token):
                 seen[port] = time.monotonic() - started
         time.sleep(0.1)
     assert len(seen) == len(ports), f"the edit reached only {seen} in 30 s"

@@ -399,9 +399,11 @@ def test_port_in_use_is_one_clear_line(running, tmp_path):
 
 def test_dead_action_server_leaves_a_polite_message(running, tmp_path):
     """A Rasa server whose action server is gone answers "try again", not silence."""
-    from bot.runner import CREDENTIALS, RunSettings, model_path, write_endpoints
+    from bot.model import model_path
+    from bot.render import CREDENTIALS, write_endpoints
+    from infra.settings import read
 
-    model = model_path(RunSettings.from_env(running["home"]).models_dir)
+    model = model_path(read()["MOTCUA_MODELS_DIR"])
     port = free_port()
     endpoints = tmp_path / "endpoints.yml"
     write_endpoints(endpoints, f"http://127.0.0.1:{free_port()}/webhook")  # nothing listens

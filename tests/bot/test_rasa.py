@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.runner import CONFIG, DOMAIN, ROOT, TRAINING_DATA, RunSettings, train
-from infra.settings import Settings
+from bot.model import CONFIG, DOMAIN, TRAINING_DATA, train
+from infra.settings import ROOT, read
 
 pytestmark = pytest.mark.slow
 
@@ -51,10 +51,8 @@ def test_training_data_validates():
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    home = tmp_path_factory.mktemp("rasa")
-    settings = RunSettings.from_env(Settings.from_env({"MOTCUA_HOME": str(home)}).home)
-    return train(settings.models_dir, log=lambda _: None)
+def model() -> Path:
+    return train(read()["MOTCUA_MODELS_DIR"], log=lambda _: None)
 
 
 def _story_messages():
