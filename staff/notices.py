@@ -22,7 +22,7 @@ from aiohttp import web
 from desk.codes import normalize_code
 from desk.follows import FollowStore
 from desk.outbox import STATES, Outbox
-from staff.api import INT, LIMIT, ROUTES, STR, ApiError, Call, Param, Route, _items
+from staff.api import INT, LIMIT, ROUTES, STR, Call, Param, Route, _items
 from staff.console import Console, NotFound
 from staff.pages import _console, _form, _int, _need, _redirect, _session_or_login, _thread, render
 
@@ -90,11 +90,9 @@ DOSSIER_CODE = Param(
 )
 
 
-def _code(raw: str | None) -> str:
-    code = normalize_code(raw or "")
-    if code is None:
-        raise ApiError(400, "not a dossier code")
-    return code
+def _code(raw: str | None) -> str | None:
+    """The canonical code, or ``None`` for text that is no dossier code (nothing matches)."""
+    return normalize_code(raw or "")
 
 
 def _list_followed(call: Call) -> tuple[int, Any]:
@@ -105,17 +103,19 @@ def _list_followed(call: Call) -> tuple[int, Any]:
 
 def _list_followers(call: Call) -> tuple[int, Any]:
     follows, _ = stores(call.console)
-    found = follows.followers(_code(call.params.get("dossier_code")), active_only=False)
+    code = _code(call.params.get("dossier_code"))
+    found = follows.followers(code, active_only=False) if code else []
     return 200, {"items": [f.to_dict() for f in found]}
 
 
 def _list_notices(call: Call) -> tuple[int, Any]:
     _, outbox = stores(call.console)
     raw = call.params.get("dossier_code")
+    code = _code(raw)
+    if raw and code is None:  # no dossier has such a code
+        return 200, {"items": [], "counts": outbox.counts()}
     rows = outbox.rows(
-        state=call.params.get("state"),
-        code=_code(raw) if raw else None,
-        limit=call.params.get("limit", 50),
+        state=call.params.get("state"), code=code, limit=call.params.get("limit", 50)
     )
     return 200, {"items": rows, "counts": outbox.counts()}
 
@@ -143,7 +143,7 @@ NOTICE_ROUTES = [
         "GET",
         "/api/notices/followers",
         _list_followers,
-        "Who follows one dossier (no channel user ids)",
+        "Who follows one dossier (no channel user ids; none for text that is no code)",
         params=[DOSSIER_CODE],
         response=_items(FOLLOWER),
     ),
