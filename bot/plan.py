@@ -239,8 +239,14 @@ def _actions(name: str, port: int, s: LaunchSettings, env: dict[str, str], **kw)
     return Part(name, command, {**env, "MOTCUA_ACTIONS_TOKEN": s.actions_token}, port, **kw)
 
 
-def _rasa(name: str, port: int, plan_files: tuple[Path, Path, Path], s: LaunchSettings,
-          env: dict[str, str], interface: str) -> Part:  # fmt: skip
+def _rasa(
+    name: str,
+    port: int,
+    plan_files: tuple[Path, Path, Path],
+    s: LaunchSettings,
+    env: dict[str, str],
+    interface: str,
+) -> Part:
     model, endpoints, credentials = plan_files
     command = [
         sys.executable, "-m", "bot.rasa_server",
@@ -287,7 +293,7 @@ def run_plan(settings: LaunchSettings, model: Path) -> Plan:
                 ready=actions_ok,
                 ready_timeout=180,
                 answers=actions_ok,
-            ),  # fmt: skip
+            ),
             _staff(s, env),
         ],
         [_rasa("rasa", s.rasa_port, files, s, env, "0.0.0.0")],
@@ -341,8 +347,11 @@ def serve_plan(settings: LaunchSettings, model: Path, *, demo: bool = False) -> 
     actions = []
     for n, port in enumerate(s.actions_ports, 1):
         indexed = probes.bind(probes.actions_indexed, port)
-        actions.append(_actions(f"actions-{n}", port, s, readonly, ready=indexed,
-                                ready_timeout=300, answers=indexed))  # fmt: skip
+        actions.append(
+            _actions(
+                f"actions-{n}", port, s, readonly, ready=indexed, ready_timeout=300, answers=indexed
+            )
+        )
     front = [
         _rasa(f"rasa-{n}", port, files, s, env, "127.0.0.1")
         for n, port in enumerate(s.rasa_ports, 1)
@@ -354,6 +363,15 @@ def serve_plan(settings: LaunchSettings, model: Path, *, demo: bool = False) -> 
     ports = {what: (port, "") for what, port in s.ports().items()}
     action_url = f"http://127.0.0.1:{s.actions_balancer_port}/webhook"
     return Plan(
-        "serve", s, model, [[indexer], actions, front], ports, action_url,
-        restart=s.restart, health_port=s.health_port, nginx=True, build_index=False, demo=demo,
-    )  # fmt: skip
+        "serve",
+        s,
+        model,
+        [[indexer], actions, front],
+        ports,
+        action_url,
+        restart=s.restart,
+        health_port=s.health_port,
+        nginx=True,
+        build_index=False,
+        demo=demo,
+    )

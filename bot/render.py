@@ -65,8 +65,9 @@ def _write_private(path: Path, header: str, content: dict) -> None:
 def write_credentials(path: Path, env: Mapping[str, str]) -> list[str]:
     """Writes the credentials file for this start; returns the channel names enabled."""
     credentials = channel_credentials(env)
-    _write_private(path, "# Written by motcua from the environment; edits are overwritten.\n",
-                   credentials)  # fmt: skip
+    _write_private(
+        path, "# Written by motcua from the environment; edits are overwritten.\n", credentials
+    )
     return [c.rsplit(".", 1)[-1].removesuffix("Input").lower() for c in credentials]
 
 
@@ -154,5 +155,6 @@ def write_endpoints(
         action["headers"] = {ACTIONS_TOKEN_HEADER: f"Bearer {actions_token}"}
     endpoints["action_endpoint"] = action
     endpoints.update(store_endpoints(env or {}))
-    _write_private(path, "# Written by motcua from bot/endpoints.yml; edits are overwritten.\n",
-                   endpoints)  # fmt: skip
+    _write_private(
+        path, "# Written by motcua from bot/endpoints.yml; edits are overwritten.\n", endpoints
+    )

@@ -88,9 +88,17 @@ class Supervisor:
         probe_failures: Failed probes in a row that make a part "not answering".
     """
 
-    def __init__(self, logs_dir: Path, run_dir: Path, *, restart: bool, log=print,
-                 manifest: dict | None = None, probe_interval: float = PROBE_INTERVAL_S,
-                 probe_failures: int = PROBE_FAILURES) -> None:  # fmt: skip
+    def __init__(
+        self,
+        logs_dir: Path,
+        run_dir: Path,
+        *,
+        restart: bool,
+        log=print,
+        manifest: dict | None = None,
+        probe_interval: float = PROBE_INTERVAL_S,
+        probe_failures: int = PROBE_FAILURES,
+    ) -> None:
         self.logs_dir, self.run_dir = logs_dir, run_dir
         self.restart, self.log = restart, log
         self.extra = manifest or {}
@@ -238,8 +246,9 @@ class Supervisor:
             for name in self.not_answering():
                 if not stopping():
                     failures = self._failures[name]
-                    self._again(name, f"stopped answering ({failures} probes failed)",
-                                "stopped answering")  # fmt: skip
+                    self._again(
+                        name, f"stopped answering ({failures} probes failed)", "stopped answering"
+                    )
             time.sleep(0.5)
 
     def _again(self, name: str, what: str, why: str) -> None:

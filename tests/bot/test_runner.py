@@ -262,8 +262,14 @@ def test_a_part_that_stops_answering_is_started_again(tmp_path):
     from bot.supervisor import Supervisor
 
     lines: list[str] = []
-    supervisor = Supervisor(tmp_path / "logs", tmp_path / "run", restart=True,
-                            log=lines.append, probe_interval=0.2, probe_failures=2)  # fmt: skip
+    supervisor = Supervisor(
+        tmp_path / "logs",
+        tmp_path / "run",
+        restart=True,
+        log=lines.append,
+        probe_interval=0.2,
+        probe_failures=2,
+    )
     part = _http_part("web")
     supervisor.start(part)
     supervisor.wait_ready([part])
@@ -290,8 +296,14 @@ def test_without_restarts_a_part_that_stops_answering_stops_everything(tmp_path)
     from bot.errors import RunError
     from bot.supervisor import Supervisor
 
-    supervisor = Supervisor(tmp_path / "logs", tmp_path / "run", restart=False,
-                            log=lambda _: None, probe_interval=0.2, probe_failures=2)  # fmt: skip
+    supervisor = Supervisor(
+        tmp_path / "logs",
+        tmp_path / "run",
+        restart=False,
+        log=lambda _: None,
+        probe_interval=0.2,
+        probe_failures=2,
+    )
     part = _http_part("web")
     supervisor.start(part)
     supervisor.wait_ready([part])
