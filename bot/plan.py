@@ -274,6 +274,15 @@ def _staff(s: LaunchSettings, env: dict[str, str]) -> Part:
     return Part("staff", command, env, s.staff_port, ready=check, answers=check)
 
 
+def _notify(env: dict[str, str]) -> Part:
+    """The notifier (``python -m notify``): status events in, dossier notices out."""
+    from infra.settings import read
+
+    port = read()["MOTCUA_NOTIFY_LISTEN"][1]
+    check = probes.bind(probes.http_ok, port)
+    return Part("notify", [sys.executable, "-m", "notify"], env, port, ready=check, answers=check)
+
+
 def run_plan(settings: LaunchSettings, model: Path) -> Plan:
     """``motcua run``: one action server and the staff console, then one Rasa server.
 
@@ -295,6 +304,7 @@ def run_plan(settings: LaunchSettings, model: Path) -> Plan:
                 answers=actions_ok,
             ),
             _staff(s, env),
+            _notify(env),
         ],
         [_rasa("rasa", s.rasa_port, files, s, env, "0.0.0.0")],
     ]
@@ -360,6 +370,7 @@ def serve_plan(settings: LaunchSettings, model: Path, *, demo: bool = False) -> 
     if s.event_broker_url:
         front.append(Part("consumer", [sys.executable, "-m", "bot.events", "consume"], env))
     front.append(_staff(s, env))
+    front.append(_notify(env))
     ports = {what: (port, "") for what, port in s.ports().items()}
     action_url = f"http://127.0.0.1:{s.actions_balancer_port}/webhook"
     return Plan(

@@ -101,11 +101,12 @@ def test_run_and_serve_are_plans_of_the_same_parts(tmp_path, monkeypatch):
     monkeypatch.setattr(plans, "nginx_binary", lambda: "/usr/sbin/nginx")
     model = tmp_path / "motcua-x.tar.gz"
     run = plans.run_plan(_settings(), model)
-    assert [[p.name for p in stage] for stage in run.stages] == [["actions", "staff"], ["rasa"]]
+    stages = [[p.name for p in stage] for stage in run.stages]
+    assert stages == [["actions", "staff", "notify"], ["rasa"]]
     assert (run.restart, run.health_port, run.nginx, run.demo) == (False, None, False, True)
     serve = plans.serve_plan(_settings(MOTCUA_ACTIONS_REPLICAS="2"), model)
     names = [p.name for p in serve.parts]
-    assert names == ["indexer", "actions-1", "actions-2", "rasa-1", "nginx", "staff"]
+    assert names == ["indexer", "actions-1", "actions-2", "rasa-1", "nginx", "staff", "notify"]
     assert serve.nginx and serve.health_port == 5090 and not serve.build_index
 
 
