@@ -114,21 +114,6 @@ def origins(raw: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def quiet_hours(raw: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """``HH:MM-HH:MM`` in Vietnam time (may wrap past midnight), or ``off``."""
-    value = raw.strip().lower()
-    if value in ("", "off", "0", "none"):
-        return None
-    try:
-        start, end = (part.strip() for part in value.split("-"))
-        times = tuple(tuple(int(n) for n in t.split(":")) for t in (start, end))
-    except ValueError:
-        raise ValueError("must be HH:MM-HH:MM (e.g. 21:00-07:00) or off") from None
-    if any(len(t) != 2 or not (0 <= t[0] < 24 and 0 <= t[1] < 60) for t in times):
-        raise ValueError("must be HH:MM-HH:MM (e.g. 21:00-07:00) or off")
-    return times  # type: ignore[return-value]
-
-
 def networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """Comma-separated addresses or networks (``10.0.0.0/8``); ``none`` for none."""
     if raw.strip().lower() == "none":
@@ -142,6 +127,21 @@ def networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, .
         except ValueError:
             raise ValueError(f"{item!r} is not an address or network like 10.0.0.0/8") from None
     return tuple(out)
+
+
+def quiet_hours(raw: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """``HH:MM-HH:MM`` in Vietnam time (may wrap past midnight), or ``off``."""
+    value = raw.strip().lower()
+    if value in ("", "off", "0", "none"):
+        return None
+    try:
+        start, end = (part.strip() for part in value.split("-"))
+        times = tuple(tuple(int(n) for n in t.split(":")) for t in (start, end))
+    except ValueError:
+        raise ValueError("must be HH:MM-HH:MM (e.g. 21:00-07:00) or off") from None
+    if any(len(t) != 2 or not (0 <= t[0] < 24 and 0 <= t[1] < 60) for t in times):
+        raise ValueError("must be HH:MM-HH:MM (e.g. 21:00-07:00) or off")
+    return times  # type: ignore[return-value]
 
 
 # --- the registry ------------------------------------------------------------------------
@@ -547,10 +547,12 @@ REGISTRY: tuple[Setting, ...] = (
         "MOTCUA_WIDGET_ORIGINS",
         "",
         origins,
-        "web pages allowed to embed the widget (comma-separated origins); unset: any",
+        "web pages allowed to embed the widget and call the REST webhook from a browser "
+        "(comma-separated origins, `https://*.hanoi.gov.vn` wildcards); unset: the server's "
+        "own pages and localhost",
         "channels",
         False,
-        "any",
+        "`http://localhost:*`",
     ),
     _R(
         "MOTCUA_TELEGRAM_TOKEN",
