@@ -21,7 +21,11 @@ _ORDINALS = {
     "2": 2, "hai": 2, "second": 2, "two": 2,
     "3": 3, "ba": 3, "third": 3, "three": 3,
 }  # fmt: skip
-_NUMBER = re.compile(r"\b([1-9])\b")
+_NUMBER = re.compile(
+    r"\b([1-9])\b(?! (tuan|ngay|thang|nam|tuoi|gio|lan|ban|bo|trieu|nghin|"
+    r"ngan|k|tr|week|weeks|day|days|month|months|year|years|hour|hours|copy|copies)\b)"
+)
+"""An option number ("2", "số 2"), not an amount ("1 tuần", "2 bản", "3 days")."""
 
 
 def _send(dispatcher: CollectingDispatcher, reply: Reply, language: str = "vi") -> list[EventType]:
@@ -105,7 +109,10 @@ def pick_from_text(text: str, candidates: list[str]) -> str | None:
     match = _NUMBER.search(folded)
     position = int(match.group(1)) if match else None
     if position is None:
-        position = next((_ORDINALS[w] for w in folded.split() if w in _ORDINALS), None)
+        words = [w for w in folded.split() if not w.isdigit()]  # digits: only as options
+        position = next((_ORDINALS[w] for w in words if w in _ORDINALS), None)
+    if position is None and re.search(r"\bdau tien\b", folded):
+        position = 1  # "cái đầu tiên"
     if position is None or not 1 <= position <= len(candidates):
         return None
     return candidates[position - 1]
@@ -132,7 +139,14 @@ class ActionChooseProcedure(Action):
             code = pick_from_text(last_text(tracker), candidates)
         assistant = get_runtime().assistant
         aspect = tracker.get_slot("aspects") or tracker.get_slot("aspect") or "overview"
-        if code is None:
+        if code is None and not candidates and pick_from_text(last_text(tracker), "123") is None:
+            # Nothing was offered: "1 tuần có xong không?" is a question, not a pick.
+            text = last_text(tracker)
+            named = detect_aspects(text)
+            reply = assistant.ask(
+                text, named or aspect, language, tracker.get_slot("procedure_code")
+            )
+        elif code is None:
             pending = tracker.get_slot("pending_text") or last_text(tracker)
             reply = assistant.ask(pending, aspect, language, tracker.get_slot("procedure_code"))
         else:

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from knowledge.answers import compose_answer, normalize_aspects, title
 from knowledge.search import ProcedureSearch, SearchResult
 from knowledge.text import fold
-from knowledge.understanding import requested_language, split_smalltalk, without_language_request
+from knowledge.understanding import (
+    GENERIC_TOPIC_WORDS,
+    asks_if_needed,
+    requested_language,
+    split_smalltalk,
+    without_language_request,
+)
 
 INTENT_ASPECTS = {
     "ask_documents": "documents",
@@ -241,9 +247,19 @@ class Assistant:
         result = self.search.search(text, k=5)
         indices = self.topic_indices(result)
         topic = [result.query.words[i] for i in indices]
-        if current is not None and len(topic) <= 1:
+        specific = [w for w in topic if w not in GENERIC_TOPIC_WORDS]
+        if current is not None and (len(topic) <= 1 or not specific):
+            # "ai được đăng ký?", "cấp lại thì sao?": nothing that names another procedure.
             return self._answer(current.code, aspect, language)
-        if result.confident and result.top is not None:
+        if (
+            current is not None
+            and asks_if_needed(text)
+            and self._among_documents(current, specific)
+        ):
+            # "có cần mang giấy chứng tử không": a paper the current procedure asks for.
+            return self._answer(current.code, aspect, language)
+        vague = not specific
+        if result.confident and result.top is not None and not vague:
             return self._answer(result.top.code, aspect, language, current_code)
         if current is not None:
             # Unsure: a message whose topic words a candidate fully accounts for ("đăng ký
@@ -262,9 +278,16 @@ class Assistant:
                 return self._answer(current.code, aspect, language)
             text = _TEXTS[_lang(language)]["not_found"]
             return Reply("not_found", text, aspect=aspect[0], aspects=aspect)
-        if result.likely and result.top is not None:
+        if result.likely and result.top is not None and not vague:
+            # "đăng ký cần gì" names no procedure: choices, never a guess.
             return self._best_guess(result, aspect, language, current_code)
         return self._choices(result, aspect, language)
+
+    @staticmethod
+    def _among_documents(procedure, words: list[str]) -> bool:
+        """Tells whether every one of ``words`` is in the names of a procedure's documents."""
+        names = {w for d in procedure.documents for w in fold(f"{d.name} {d.name_en}").split()}
+        return bool(words) and all(w in names for w in words)
 
     def _best_guess(
         self, result: SearchResult, aspects: list[str], language: str, current_code: str | None

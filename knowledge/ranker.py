@@ -48,6 +48,7 @@ CANDIDATE_FEATURES = (
     "name_length",
     "name_recall",
     "unasked_qualifiers",
+    "missed_qualifiers",
 )
 """Per-candidate features, in the order of :attr:`Ranker.weights`."""
 

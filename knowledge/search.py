@@ -30,7 +30,7 @@ from knowledge.lexical import BM25, terms
 from knowledge.query import AnalysedQuery, analyse
 from knowledge.ranker import CANDIDATE_FEATURES, Ranker, query_vector
 from knowledge.schema import Procedure
-from knowledge.text import fold, tokens
+from knowledge.text import fold, has_diacritics, normalize, tokens
 from knowledge.vocabulary import english_gloss
 
 logger = logging.getLogger(__name__)
@@ -46,17 +46,23 @@ _LEXICAL_RANK = CANDIDATE_FEATURES.index("lexical_rank")
 _NAME_RECALL = CANDIDATE_FEATURES.index("name_recall")
 _UNASKED = CANDIDATE_FEATURES.index("unasked_qualifiers")
 _NAME_FILLER = frozenset({"thu", "tuc"})
-QUALIFIERS = tuple(
-    fold(q)
-    for q in (
+_QUALIFIER_PHRASES = (
+
         "mất", "lại", "đổi", "lưu động", "yếu tố nước ngoài", "dưới 14 tuổi", "trình báo",
         "khôi phục", "gia hạn", "hủy", "thay đổi", "cải chính", "xóa", "tạm thời", "ở nước ngoài",
         "người nước ngoài", "bổ sung", "điều chỉnh", "chấm dứt", "tạm ngừng", "thu hồi",
-    )
+        "tổ chức", "theo yêu cầu của cơ quan",
 )  # fmt: skip
+QUALIFIERS = tuple(fold(q) for q in _QUALIFIER_PHRASES)
 """Words in a procedure's name that make it a special case of another ("cấp lại", "bị mất",
-"lưu động"): a candidate whose name has one the question never asked is less likely."""
+"lưu động", "đối với tổ chức", "theo yêu cầu của cơ quan …"): a candidate whose name has one
+the question never asked is less likely."""
 _QUALIFIER_WORDS = frozenset(w for q in QUALIFIERS for w in q.split())
+QUALIFIER_ASKED_BY = {fold("yếu tố nước ngoài"): fold("nước ngoài")}
+"""Qualifiers a question asks with fewer words: "kết hôn với người nước ngoài" asks for the
+procedure "… có yếu tố nước ngoài"."""
+_QUALIFIER_SETS = tuple(frozenset(QUALIFIER_ASKED_BY.get(q, q).split()) for q in QUALIFIERS)
+"""The words that ask each qualifier."""
 """Words of procedure names that name nothing ("Thủ tục đăng ký kết hôn")."""
 
 
@@ -238,6 +244,10 @@ def field_texts(procedure: Procedure) -> dict[str, str]:
     }
 
 
+RESIDENT_FIRST_DEPTH = 5
+"""How far down the ranking a procedure open to people is moved above one only
+organisations may use, when the question speaks of no organisation."""
+
 PHRASE_MIN_WORDS = 5
 """Keyword phrases of at least this many words can earn the near-repeat bonus."""
 
@@ -264,6 +274,40 @@ def base_name(name: str) -> str:
     return fold(_PARENTHESES.sub(" ", name))
 
 
+_NOT_A_WORD = re.compile(r"[^\w]+")
+_SETTLED_ABROAD = re.compile(r"định cư ở nước ngoài")
+
+
+def _accented_name(name: str) -> str:
+    """Returns a name in lower case with its accents, without parentheses and punctuation.
+
+    Qualifiers are matched on it: folded, "đối với" and "đổi" are one word ("doi"). Who
+    may apply, listed in a name ("… cá nhân, người Việt Nam định cư ở nước ngoài"), is no
+    special case: "ở nước ngoài" there is not a qualifier.
+    """
+    text = normalize(_PARENTHESES.sub(" ", name)).lower()
+    text = _SETTLED_ABROAD.sub(" ", text)
+    return " ".join(_NOT_A_WORD.sub(" ", text).split())
+
+
+_AGENCY = re.compile(
+    r" tai (cuc|tong cuc|chi cuc|cong an|bo|so|phong|uy ban|ubnd|co quan|"
+    r"cap (tinh|huyen|xa|trung uong))( .*)?$"
+)
+_IN_VIETNAM = re.compile(r" tai viet nam$")
+
+
+def variant_name(name: str) -> str:
+    """Returns what the variants of one procedure share: the base name less its agency.
+
+    The catalogue lists some procedures once per level in parentheses ("… (cấp tỉnh)") and
+    some once per agency in the name ("Cấp thẻ tạm trú cho người nước ngoài tại Cục Quản lý
+    xuất nhập cảnh, Bộ Công an" / "… tại Việt Nam tại Công an cấp tỉnh"): either way they are
+    one procedure for a citizen, and no rival of each other.
+    """
+    return _IN_VIETNAM.sub("", _AGENCY.sub("", base_name(name)))
+
+
 _INDIVIDUALS = ("cong dan", "ca nhan", "nguoi nuoc ngoai", "nguoi viet nam", "ho gia dinh")
 
 
@@ -272,6 +316,49 @@ def for_individuals(procedure: Procedure) -> bool:
     if not procedure.applicants:
         return True
     return any(marker in fold(a) for a in procedure.applicants for marker in _INDIVIDUALS)
+
+
+_ORGANISATIONS = (
+    "to chuc", "doanh nghiep", "cong ty", "hop tac xa", "co quan", "don vi", "chi nhanh",
+    "van phong dai dien", "ngan hang",
+)  # fmt: skip
+
+
+def for_organisations_only(procedure: Procedure) -> bool:
+    """Tells whether only organisations may apply (every applicant named is one)."""
+    if not procedure.applicants or for_individuals(procedure):
+        return False
+    return all(any(m in fold(a) for m in _ORGANISATIONS) for a in procedure.applicants)
+
+
+def asks_about_organisations(query: AnalysedQuery) -> bool:
+    """Tells whether a question speaks of an organisation (company, agency, cooperative)."""
+    texts = [query.words, *(e.tokens for e in query.expansions)]
+    return any(f" {m} " in f" {' '.join(t)} " for t in texts for m in _ORGANISATIONS)
+
+
+_DRIVE = re.compile(r"\b(bang|tap|phep|hach|thi|giay) lai\b|\blai (xe|tau|may)\b")
+
+
+def asked_words(query: AnalysedQuery, text: str) -> set[str]:
+    """The folded words a question asks with, its own and its vocabulary's.
+
+    Folded, "lái" (drive) is "lại" (again), a qualifier: a question with accents asks
+    "lại" only when it writes "lại", one without only outside "bằng lái", "lái xe" ….
+    """
+    asked = set(query.words) | {t for e in query.expansions for t in e.tokens}
+    if "lai" in asked:
+        if has_diacritics(text):
+            again = re.search(r"\blại\b", normalize(text).lower()) is not None
+        else:
+            again = _again(fold(text))
+        if not again and not any(_again(" ".join(e.tokens)) for e in query.expansions):
+            asked.discard("lai")
+    return asked
+
+
+def _again(folded: str) -> bool:
+    return re.search(r"\blai\b", _DRIVE.sub(" ", folded)) is not None
 
 
 def dense_text(procedure: Procedure, mode: str = "english") -> str:
@@ -340,7 +427,9 @@ class ProcedureSearch:
         self._doc_words: dict[str, set[str]] = {}
         self._name_words: dict[str, set[str]] = {}
         self._base_words: dict[str, set[str]] = {}
-        self._qualifiers: dict[str, list[set[str]]] = {}
+        self._qualifiers: dict[str, list[frozenset[str]]] = {}
+        self._variants: dict[str, str] = {}
+        self._for_organisations: dict[str, bool] = {}
         self._core_words: dict[str, frozenset[str]] = {}
         self._phrases: dict[str, list[frozenset[str]]] = {}
         for p in procedures:
@@ -378,13 +467,15 @@ class ProcedureSearch:
         }
         self._name_words[procedure.code] = set(tokens(procedure.name))
         self._base_words[procedure.code] = set(base_name(procedure.name).split()) - _NAME_FILLER
-        padded = f" {base_name(procedure.name)} "
+        padded = f" {_accented_name(procedure.name)} "
         self._core_words[procedure.code] = frozenset(
             set(base_name(procedure.name).split()) - _NAME_FILLER - _QUALIFIER_WORDS
         )
         self._qualifiers[procedure.code] = [
-            set(q.split()) for q in QUALIFIERS if f" {q} " in padded
+            _QUALIFIER_SETS[n] for n, q in enumerate(_QUALIFIER_PHRASES) if f" {q} " in padded
         ]
+        self._variants[procedure.code] = variant_name(procedure.name)
+        self._for_organisations[procedure.code] = for_organisations_only(procedure)
         phrases = [frozenset(tokens(k)) for k in procedure.keywords]
         self._phrases[procedure.code] = [p for p in phrases if len(p) >= PHRASE_MIN_WORDS]
 
@@ -459,6 +550,8 @@ class ProcedureSearch:
             self._name_words,
             self._base_words,
             self._qualifiers,
+            self._variants,
+            self._for_organisations,
             self._core_words,
             self._phrases,
         ):
@@ -580,7 +673,8 @@ class ProcedureSearch:
         )
         maxima = {f: float(v.max()) or 1.0 for f, v in fields.items()}
         lexical_rank = np.argsort(np.argsort(-lexical[pool], kind="stable"), kind="stable")
-        asked = set(query.words) | {t for e in query.expansions for t in e.tokens}
+        asked = asked_words(query, text)
+        asked_qualifiers = [q for q in _QUALIFIER_SETS if q <= asked]
         features = np.zeros((len(pool), len(CANDIDATE_FEATURES)), dtype=np.float64)
         columns = {name: n for n, name in enumerate(CANDIDATE_FEATURES)}
         for n, i in enumerate(pool):
@@ -601,8 +695,12 @@ class ProcedureSearch:
             row[columns["name_length"]] = math.log1p(len(self._name_words[self._codes[i]]))
             base = self._base_words[self._codes[i]]
             row[columns["name_recall"]] = len(base & asked) / len(base) if base else 0.0
+            qualifiers = self._qualifiers[self._codes[i]]
             row[columns["unasked_qualifiers"]] = sum(
-                1 for qualifier in self._qualifiers[self._codes[i]] if not qualifier <= asked
+                1 for qualifier in qualifiers if not qualifier <= asked
+            )
+            row[columns["missed_qualifiers"]] = sum(
+                1 for qualifier in asked_qualifiers if qualifier not in qualifiers
             )
         return Candidates(
             query=query,
@@ -633,7 +731,10 @@ class ProcedureSearch:
 
         "Xóa đăng ký thường trú" is "Đăng ký thường trú" plus a qualifier ("xóa"); when
         the question never asked for the qualifier and the general procedure is among the
-        best ``depth``, the general one goes first.
+        best ``depth``, the general one goes first. When the question did ask for one the
+        first candidate lacks, the same procedure with it goes first. A procedure only
+        organisations may use goes after one open to people unless the question speaks of
+        an organisation.
         """
         order = sorted(range(len(pool.rows)), key=lambda n: -scores[n])
         column = CANDIDATE_FEATURES.index("unasked_qualifiers")
@@ -657,7 +758,34 @@ class ProcedureSearch:
                         break
                 if moved:
                     break
+        missed = CANDIDATE_FEATURES.index("missed_qualifiers")
+        top = head[0] if head else None
+        if top is not None and pool.features[top][missed]:
+            # The question asked a qualifier the first one lacks ("kết hôn với người nước
+            # ngoài", "làm lại căn cước"): the same procedure with it goes first.
+            core = self._core_words[pool.codes[top]]
+            for j in head[1:]:
+                if (
+                    pool.features[j][missed] < pool.features[top][missed]
+                    and pool.features[j][column] <= pool.features[top][column]
+                    and core <= self._core_words[pool.codes[j]]
+                ):
+                    head.remove(j)
+                    head.insert(0, j)
+                    break
+        if not asks_about_organisations(pool.query):
+            # A resident asks: a procedure only organisations may use goes after the
+            # first one open to people ("… lần đầu đối với tổ chức" after "… đối với hộ gia
+            # đình, cá nhân").
+            lead = head[:RESIDENT_FIRST_DEPTH]
+            open_to_people = [n for n in lead if n not in self._organisations_only(pool)]
+            if open_to_people and lead[0] != open_to_people[0]:
+                head.remove(open_to_people[0])
+                head.insert(0, open_to_people[0])
         return head + order[depth:]
+
+    def _organisations_only(self, pool: Candidates) -> set[int]:
+        return {n for n, code in enumerate(pool.codes) if self._for_organisations.get(code, False)}
 
     def _diversify(self, order: list[int], codes: list[str]) -> list[int]:
         """Puts one variant of each procedure first, the same procedure at other levels after.
@@ -669,7 +797,7 @@ class ProcedureSearch:
         """
         groups: dict[str, list[int]] = {}
         for n in order:  # in score order, so each group's members are too
-            groups.setdefault(base_name(self._procedures[codes[n]].name), []).append(n)
+            groups.setdefault(self._variants[codes[n]], []).append(n)
         firsts, rest = [], []
         for members in groups.values():  # groups in the order of their best member
             local = [n for n in members if self._procedures[codes[n]].levels != ["central"]]
@@ -684,21 +812,11 @@ class ProcedureSearch:
     ) -> dict[str, float]:
         """The confidence model's features of a question whose candidates were scored."""
         top = order[0]
-        top_base = base_name(self._procedures[pool.codes[top]].name)
-        rival = next(
-            (
-                scores[n]
-                for n in order[1:]
-                if base_name(self._procedures[pool.codes[n]].name) != top_base
-            ),
-            scores[top] - 3.0,
-        )
+        top_variant = self._variants[pool.codes[top]]
+        rival_n = next((n for n in order[1:] if self._variants[pool.codes[n]] != top_variant), None)
+        rival = scores[rival_n] if rival_n is not None else scores[top] - 3.0
         shifted = np.exp(np.clip(scores - scores[top], -30, 0))
         second = order[1] if len(order) > 1 else None
-        rival_n = next(
-            (n for n in order[1:] if base_name(self._procedures[pool.codes[n]].name) != top_base),
-            None,
-        )
         features = pool.features[top]
         return {
             "top_score": float(scores[top]),
@@ -739,8 +857,8 @@ class ProcedureSearch:
         w = self.weights
         # The same procedure at another level ("... (cấp tỉnh)" / "(cấp trung ương)") is no
         # rival: the lead that counts is over the first hit with another base name.
-        top = base_name(hits[0].name)
-        rival = next((h.score for h in hits[1:] if base_name(h.name) != top), 0.0)
+        top = variant_name(hits[0].name)
+        rival = next((h.score for h in hits[1:] if variant_name(h.name) != top), 0.0)
         gap = hits[0].score - rival
         margin = min(gap - w.gap_threshold, (hits[0].coverage - w.min_coverage) / 2)
         return 1.0 / (1.0 + math.exp(-margin * 25.0))

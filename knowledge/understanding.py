@@ -231,15 +231,23 @@ def detect_aspects(text: str) -> list[str]:
         Aspects from :data:`knowledge.answers.ASPECTS` (never ``overview``); "steps"
         only when nothing more specific is asked.
     """
-    words = fold(text).split()
+    words = _without_ordinals(fold(text).split())
     ordered = list(dict.fromkeys(aspect for _, aspect in _cue_positions(words)))
     strong = [a for a in ordered if a not in _WEAK]
     return strong or ordered
 
 
+def _without_ordinals(words: list[str]) -> list[str]:
+    """Masks "đầu tiên" (first): folded, its "tiên" is "tiền" (money), a fee cue."""
+    return [
+        "_" if w == "tien" and i and words[i - 1] in ("dau", "thu") else w
+        for i, w in enumerate(words)
+    ]
+
+
 def has_cue(text: str, aspect: str) -> bool:
     """Tells whether a message holds any cue word of ``aspect`` (strong or weak)."""
-    words = fold(text).split()
+    words = _without_ordinals(fold(text).split())
     return any(a == aspect for _, a in _cue_positions(words))
 
 
@@ -272,6 +280,28 @@ _GENERIC = set(
         form forms new card office paper permit license licence"""
     ).split()
 )
+
+
+GENERIC_TOPIC_WORDS = frozenset(_GENERIC)
+"""Words common to so many procedure names that they name none by themselves ("đăng ký",
+"cấp lại", "giấy tờ", "certificate")."""
+
+
+_ASKS_IF_NEEDED = re.compile(
+    r"\b(co )?(can|phai|bat buoc|mang|nop|kem|photo|cong chung|chung thuc)\b.*"
+    r"\b(khong|ko|k|hong|hok|chua)( (a|ha|nhi|vay|the|nhe|nha))*$|"
+    r"\b(do|does|should|must|shall) (i|we|you|he|she|they|my \w+) (need|have|bring|submit|"
+    r"include|provide|show)\b|\b(is|are) (a|an|the)? ?\w+ (needed|required|necessary)\b|"
+    r"\bneed to (bring|submit|include|provide|show)\b"
+)
+
+
+def asks_if_needed(text: str) -> bool:
+    """Tells whether a message asks if something is needed.
+
+    "có cần mang giấy chứng tử không", "do I need to bring my passport?" do.
+    """
+    return bool(_ASKS_IF_NEEDED.search(fold(text)))
 
 
 class TopicLexicon:

@@ -76,6 +76,10 @@ def test_pick_from_text():
     assert pick_from_text("cái thứ nhất", codes) == "a"
     assert pick_from_text("7", codes) is None
     assert pick_from_text("2", []) is None
+    assert pick_from_text("cái đầu tiên ạ", codes) == "a"
+    # Amounts are no option numbers.
+    assert pick_from_text("1 tuần có xong không?", codes) is None
+    assert pick_from_text("3 days?", codes) is None
 
 
 async def test_change_language_confirms_in_the_new_language():

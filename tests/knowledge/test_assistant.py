@@ -22,9 +22,11 @@ def test_follow_ups_stay_on_the_current_procedure(assistant, follow_up):
     assert not reply.switched
 
 
-def test_an_unsure_new_topic_offers_choices_but_a_detail_stays(assistant):
-    reply = assistant.ask("đăng ký", "overview", "vi", current_code="1.000003")
-    assert reply.kind == "choose"
+def test_generic_words_and_details_stay_on_the_current_procedure(assistant):
+    # "đăng ký", "ai được đăng ký": words of every procedure name none in particular.
+    for text in ("đăng ký", "ai duoc dang ky"):
+        reply = assistant.ask(text, "eligibility", "vi", current_code="1.000003")
+        assert reply.kind == "answer" and reply.procedure_code == "1.000003"
     detail = assistant.ask("con tôi 6 tuổi thì sao", "documents", "vi", current_code="1.000003")
     assert detail.kind == "answer" and detail.procedure_code == "1.000003"
 

@@ -1,8 +1,15 @@
 import pytest
 
 from knowledge.embeddings import HashingEmbedder
+from knowledge.query import analyse
 from knowledge.schema import Procedure
-from knowledge.search import ProcedureSearch, for_individuals
+from knowledge.search import (
+    ProcedureSearch,
+    asked_words,
+    for_individuals,
+    for_organisations_only,
+    variant_name,
+)
 
 
 @pytest.fixture
@@ -104,3 +111,36 @@ def test_apply_rebuilds_only_changed_fields_and_matches_a_fresh_index(mini_catal
         assert search.search(question, 3).to_dict() == fresh.search(question, 3).to_dict()
     search.apply([mini_catalogue[0]], removed=[mini_catalogue[5].code])
     assert len(search) == 5 and all(search._bm25[f] is not kept[f] for f in kept)
+
+
+def test_organisations_only():
+    company = Procedure.from_dict({"code": "1.000010", "name": "B", "applicants": ["Doanh nghiệp"]})
+    both = Procedure.from_dict(
+        {"code": "1.000012", "name": "D", "applicants": ["Tổ chức", "Hộ gia đình, cá nhân"]}
+    )
+    unknown = Procedure.from_dict({"code": "1.000011", "name": "C"})
+    assert for_organisations_only(company)
+    assert not for_organisations_only(both) and not for_organisations_only(unknown)
+
+
+def test_variants_named_by_agency_are_one_procedure():
+    central = "Cấp thẻ tạm trú cho người nước ngoài tại Cục Quản lý xuất nhập cảnh, Bộ Công an"
+    province = "Cấp thẻ tạm trú cho người nước ngoài tại Việt Nam tại Công an cấp tỉnh"
+    assert variant_name(central) == variant_name(province)
+    border = "Thủ tục đăng ký kết hôn có yếu tố nước ngoài tại khu vực biên giới"
+    assert variant_name(border) != variant_name("Thủ tục đăng ký kết hôn có yếu tố nước ngoài")
+    assert variant_name("Thủ tục tái cấp vốn") == "thu tuc tai cap von"
+
+
+@pytest.mark.parametrize(
+    ("text", "again"),
+    [
+        ("Em muốn thi bằng lái xe máy A1", False),  # "lái" (drive) folds to "lai"
+        ("thi bang lai xe", False),
+        ("lam lai bang lai xe", True),
+        ("cấp lại bằng lái", True),
+        ("replace my driving licence", True),
+    ],
+)
+def test_lai_is_asked_only_as_again(text, again):
+    assert ("lai" in asked_words(analyse(text), text)) is again

@@ -5,6 +5,7 @@ from knowledge.text import is_vietnamese_syllable
 from knowledge.understanding import (
     TopicLexicon,
     asks_for_person,
+    asks_if_needed,
     default_lexicon,
     detect_aspects,
     requested_language,
@@ -65,6 +66,8 @@ def test_the_rest_of_a_language_wish_is_kept():
         ("how do I renew my passport", ["steps"]),
         ("how do I renew my passport and how much is it", ["fee"]),  # "how do I" is weak
         ("đăng ký kết hôn", []),
+        ("cái đầu tiên ạ", []),  # "đầu tiên" (first) is no "tiền" (money)
+        ("thủ tục đầu tiên hết bao nhiêu tiền", ["fee"]),
     ],
 )
 def test_aspects_in_the_order_asked(text, aspects):
@@ -120,3 +123,19 @@ def test_vietnamese_syllables(word, vietnamese):
 )
 def test_language_is_decided_by_words_not_accents(text, language):
     assert detect_language(text) == language
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("có cần mang giấy chứng tử không", True),
+        ("co phai cong chung ban sao khong a", True),
+        ("do I need to bring my passport?", True),
+        ("is a photo required?", True),
+        ("làm hộ chiếu cần gì", False),
+        ("cần mang gì ạ", False),
+        ("nộp ở đâu", False),
+    ],
+)
+def test_asking_whether_something_is_needed(text, asks):
+    assert asks_if_needed(text) is asks
