@@ -27,7 +27,8 @@ class StaffSettings:
         port: Port to listen on.
         session_hours: Absolute session lifetime.
         idle_minutes: Idle session lifetime.
-        login_limit: Login attempts per user name per window.
+        login_limit: Failed logins per user name and address per window (five times
+            that per address; see :class:`staff.accounts.LoginLimiter`).
         login_window_s: The window of the login limit, in seconds.
         secure_cookie: Whether the session cookie is ``Secure``.
         trusted_proxies: Networks whose ``X-Forwarded-For`` is believed.
