@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from desk.handoffs import HandoffStore
+from infra.privacy import pseudonym
 from knowledge.evaluate import load_questions
 from knowledge.search import ProcedureSearch
 from staff.console import Conflict, Forbidden, NotFound, QueueFilter
@@ -32,15 +33,17 @@ def test_the_queue_has_fallbacks_and_thumbs_down_newest_first(console, log):
     items = console.queue(QueueFilter())
     assert [i["text"] for i in items] == [QUESTION, "asdf qwerty"]
     assert items[0]["review_reasons"] == ["thumbs_down"] and items[0]["status"] == "open"
-    assert console.queue(QueueFilter(channel="telegram"))[0]["sender_id"] == "s3"
-    assert console.queue(QueueFilter(procedure="2.000806"))[0]["sender_id"] == "s3"
-    assert [i["sender_id"] for i in console.queue(QueueFilter(reason="fallback"))] == ["s2"]
+    assert console.queue(QueueFilter(channel="telegram"))[0]["sender_id"] == pseudonym("s3")
+    assert console.queue(QueueFilter(procedure="2.000806"))[0]["sender_id"] == pseudonym("s3")
+    assert [i["sender_id"] for i in console.queue(QueueFilter(reason="fallback"))] == [
+        pseudonym("s2")
+    ]
 
 
 def test_resolving_takes_a_turn_off_the_open_queue(console, log, editor):
     fallback = console.queue(QueueFilter(reason="fallback"))[0]
     console.resolve(editor, fallback["id"], "dismissed", "spam")
-    assert [i["sender_id"] for i in console.queue(QueueFilter())] == ["s3"]
+    assert [i["sender_id"] for i in console.queue(QueueFilter())] == [pseudonym("s3")]
     (done,) = console.queue(QueueFilter(status="dismissed"))
     assert done["resolution"]["note"] == "spam" and done["resolution"]["actor"] == "lan"
     with pytest.raises(NotFound):
