@@ -167,6 +167,7 @@ def cluster(tmp_path_factory):
         MOTCUA_EVENT_QUEUE=queue,
         MOTCUA_RASA_TOKEN=f"rasa-{tag}",
         MOTCUA_ACTIONS_TOKEN=f"actions-{tag}",
+        MOTCUA_PSEUDONYM_KEY=f"pseudonyms-{tag}",  # the log's sender ids, read back below
     )
     env["MOTCUA_DATABASE_URL"] = app_db  # _env drops it
     process = Process([sys.executable, "-m", "bot.cli", "serve"], env)
@@ -353,8 +354,10 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
 
 
-def test_rabbitmq_restarted_mid_run_loses_no_analytics_event(cluster):
+def test_rabbitmq_restarted_mid_run_loses_no_analytics_event(cluster, monkeypatch):
     from desk.conversations import ConversationLog
+
+    monkeypatch.setenv("MOTCUA_PSEUDONYM_KEY", cluster.env["MOTCUA_PSEUDONYM_KEY"])
 
     sender = f"mq-{uuid.uuid4().hex[:6]}"
     messages = ["làm hộ chiếu cần giấy tờ gì", "còn lệ phí?", "mất bao lâu", "nộp ở đâu"]
