@@ -26,7 +26,14 @@ from infra.db import Database, SqlStore
 from infra.privacy import clean_text, pseudonym
 from infra.ratelimit import Decision, SqlLookupLimiter, attempts_table, sender_key
 
-__all__ = ["LookupGuard", "Verdict", "factor_in", "factor_matches", "looks_like_factor_only"]
+__all__ = [
+    "LookupGuard",
+    "RefusalLog",
+    "Verdict",
+    "factor_in",
+    "factor_matches",
+    "looks_like_factor_only",
+]
 
 WRONG_FACTOR_LIMIT = 5
 """Wrong digits allowed per dossier per hour; then only the bare status is shown."""
@@ -81,6 +88,7 @@ class LookupGuard(SqlStore):
         self.per_sender = SqlLookupLimiter(self.db, per_sender, 3600)
         self.service = SqlLookupLimiter(self.db, per_minute, 60)
         self.wrong_factor = SqlLookupLimiter(self.db, WRONG_FACTOR_LIMIT, 3600)
+        self.log = RefusalLog(self.db)
 
     def admit(self, sender: str) -> Verdict:
         """Records a lookup by ``sender``; says whether it may go ahead."""
@@ -132,20 +140,38 @@ class LookupGuard(SqlStore):
         return int(self._run(lambda c: c.execute(query).scalar()) or 0)
 
     def _refuse(self, scope: str, who: str, detail: str) -> None:
-        row = {
-            "at": datetime.now(timezone.utc).replace(tzinfo=None),
-            "scope": scope,
-            "who": who,
-            "detail": clean_text(detail)[:200],
-        }
-        self._run(lambda c: c.execute(refusals_table.insert(), [row]), write=True)
+        self.log.record(scope, who, detail)
 
     def refusals(self, *, hours: int = 24, limit: int = 200) -> list[dict]:
-        """Recent refusals, newest first, for staff (``at``, ``scope``, ``who``, ``detail``)."""
-        since = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=hours)
+        """Recent refusals, newest first (see :meth:`RefusalLog.recent`)."""
+        now = _utcnow()
+        return self.log.recent(now - timedelta(hours=hours), now, limit=limit)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class RefusalLog(SqlStore):
+    """Refused dossier lookups, for staff to see bursts (who is a pseudonym).
+
+    Args:
+        db: The database, or its URL.
+    """
+
+    what = "lookup refusal"
+
+    def record(self, scope: str, who: str, detail: str) -> None:
+        """Records one refusal: ``scope`` is ``sender``, ``global`` or ``factor``."""
+        row = {"at": _utcnow(), "scope": scope, "who": who, "detail": clean_text(detail)[:200]}
+        self._run(lambda c: c.execute(refusals_table.insert(), [row]), write=True)
+
+    def recent(self, since: datetime, until: datetime, *, limit: int = 200) -> list[dict]:
+        """Refusals in ``[since, until)``, newest first (``at``, ``scope``, ``who``, ``detail``)."""
+        window = sa.and_(refusals_table.c.at >= since, refusals_table.c.at < until)
         query = (
             sa.select(refusals_table)
-            .where(refusals_table.c.at >= since)
+            .where(window)
             .order_by(refusals_table.c.id.desc())
             .limit(limit)
         )
@@ -159,3 +185,13 @@ class LookupGuard(SqlStore):
             }
             for r in rows
         ]
+
+    def count(self, since: datetime, until: datetime) -> dict[str, int]:
+        """How many refusals of each scope in ``[since, until)``."""
+        window = sa.and_(refusals_table.c.at >= since, refusals_table.c.at < until)
+        query = (
+            sa.select(refusals_table.c.scope, sa.func.count())
+            .where(window)
+            .group_by(refusals_table.c.scope)
+        )
+        return {scope: int(n) for scope, n in self._run(lambda c: c.execute(query).all())}

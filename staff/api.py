@@ -291,6 +291,10 @@ STATS = {
         "median_response_ms": {"type": ["number", "null"]},
         "open_reviews": INT,
         "open_handoffs": INT,
+        "set_aside": INT,
+        "refused_lookups": INT,
+        "refused_lookups_by_scope": {"type": "object", "additionalProperties": INT},
+        "recent_refusals": {"type": "array", "items": {"type": "object"}},
     },
 }
 AUDIT = {

@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from desk.handoffs import CLAIMED, DONE, HandoffStore
+from desk.lookups import RefusalLog
 from infra.db import Database
 from knowledge.builtin import provenance
 from knowledge.catalogue import CatalogueStore
@@ -104,6 +105,7 @@ class Console:
         self.reviews = ReviewStore(db)
         self.catalogue = CatalogueStore(db)
         self.handoffs = HandoffStore(db)
+        self.refusals = RefusalLog(db)
         self._live_lock = threading.Lock()
         self._live_search = None
 
@@ -499,6 +501,10 @@ class Console:
         data["until"] = until.isoformat(timespec="seconds")
         data["open_reviews"] = len(self.queue(QueueFilter(since=since, until=until), limit=1000))
         data["open_handoffs"] = self.handoffs.count("open")
+        refused = self.refusals.count(since, until)
+        data["refused_lookups"] = sum(refused.values())
+        data["refused_lookups_by_scope"] = refused
+        data["recent_refusals"] = self.refusals.recent(since, until, limit=10)
         return data
 
     # ------------------------------------------------------------------ accounts

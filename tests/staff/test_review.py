@@ -167,3 +167,20 @@ def test_only_the_claimer_or_an_admin_marks_a_hand_off_done(console, editor, adm
     unclaimed = store.create("s8", "rest", "gọi lại giúp tôi")
     assert console.set_handoff(other, unclaimed.id, "done")["claimed_by"] == "minh"
     store.dispose()
+
+
+def test_the_dashboard_shows_refused_lookups_and_set_aside_events(console):
+    from datetime import datetime, timedelta
+
+    from desk.lookups import LookupGuard
+
+    guard = LookupGuard(console.db, per_sender=1, per_minute=100)
+    assert guard.admit("0912345678").allowed
+    assert not guard.admit("0912345678").allowed
+    console.conversations.set_aside({"sender_id": "x"}, "ValueError: bad timestamp")
+    now = datetime.now()
+    stats = console.stats(now - timedelta(days=1), now + timedelta(days=1))
+    assert stats["refused_lookups"] == 1 and stats["refused_lookups_by_scope"] == {"sender": 1}
+    assert stats["recent_refusals"][0]["who"].startswith("p-")
+    assert "0912345678" not in json.dumps(stats)
+    assert stats["set_aside"] == 1
