@@ -14,6 +14,16 @@ from infra.settings import Settings
 from knowledge.catalogue import parse_catalogue_json
 from knowledge.schema import Procedure
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One pseudonym key for the test process (no key file in the checkout's var/).
+
+    Servers the tests start get a home of their own; those that should make their own key
+    there (as the embedded default does) drop this variable from their environment.
+    """
+    os.environ.setdefault("MOTCUA_PSEUDONYM_KEY", "motcua-tests")
+
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = ROOT.parent / "shared"

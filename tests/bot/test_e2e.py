@@ -104,6 +104,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     if "MOTCUA_STAFF_PORT" not in extra:  # motcua run starts the staff console too
         env["MOTCUA_STAFF_PORT"] = str(free_port())
     env.pop("MOTCUA_DATABASE_URL", None)
+    env.pop("MOTCUA_PSEUDONYM_KEY", None)  # the embedded default makes its own key in its home
     return env
 
 
@@ -217,6 +218,7 @@ def test_eval_conversations_replays_over_rest(running, tmp_path):
 
 def test_turns_reach_the_conversation_log_with_feedback_and_masked_data(running):
     from desk.conversations import ConversationLog
+    from infra.privacy import pseudonym, pseudonym_key
 
     url, sender = running["url"], "e2e-log"
     _, reply = post(url, {"sender": sender, "message": "lệ phí làm hộ chiếu, sđt tôi 0912345678"})
@@ -225,8 +227,11 @@ def test_turns_reach_the_conversation_log_with_feedback_and_masked_data(running)
     _, reply = post(url, {"sender": sender, "message": '/feedback{"rating":"down"}'})
     assert "xin lỗi" in texts(reply).lower(), reply
     log = ConversationLog(f"sqlite:///{running['home'] / 'motcua.db'}")
-    assert wait_until(lambda: len(log.transcript(sender)) == 2, 10), log.transcript(sender)
-    answer, feedback = log.transcript(sender)
+    # The log keeps the sender's pseudonym, made with the deployment's key (in its home).
+    stored = pseudonym(sender, key=pseudonym_key(running["home"]))
+    assert wait_until(lambda: len(log.transcript(stored)) == 2, 10), log.transcript(stored)
+    assert log.turns(sender_id=sender) == []  # this process's key gives another pseudonym
+    answer, feedback = log.transcript(stored)
     assert answer.channel == "rest" and answer.procedure_code == "1.001456"
     assert answer.text == "lệ phí làm hộ chiếu, sđt tôi [phone]"
     assert answer.outcome == "answer" and answer.rating == "down"
