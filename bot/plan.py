@@ -255,8 +255,7 @@ def _rasa(
         "--model", str(model),
         "--endpoints", str(endpoints),
         "--credentials", str(credentials),
-        "--cors", "*",
-    ]  # fmt: skip
+    ]  # fmt: skip  (no --cors: the channels answer cross-origin requests by the allow-list)
     return Part(
         name,
         command,

@@ -273,3 +273,13 @@ def test_health_without_anything_running_is_503(settings):
     assert body["parts"]["lock_store"]["status"] == "down"
     assert body["parts"]["event_broker"]["status"] == "down"
     assert body["parts"]["index"]["status"] == "down"
+
+
+def test_browser_and_rest_clients_are_limited_per_address_and_cannot_forge_it():
+    conf = render_nginx(ClusterSettings(rasa_replicas=2, actions_replicas=1))
+    assert "limit_req_zone $binary_remote_addr zone=motcua_clients" in conf
+    rest = conf[conf.index("location ~ ^/webhooks/(rest|webchat)/") :]
+    assert "limit_req zone=motcua_clients" in rest[: rest.index("}")]
+    platforms = conf[conf.index("location /webhooks/ {") :]
+    assert "limit_req" not in platforms[: platforms.index("}")]  # Telegram's and Zalo's servers
+    assert "$proxy_add_x_forwarded_for" not in conf
