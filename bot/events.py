@@ -195,8 +195,8 @@ class RetryingPikaEventBroker(PikaEventBroker):
     and an event that fails stays at the head of the queue and is tried again every second.
 
     Configured as ``event_broker: {type: bot.events.RetryingPikaEventBroker, url, port,
-    username, password, queues, exchange_name}`` (``MOTCUA_EVENT_BROKER_URL``; see
-    ``bot.runner``).
+    username, password, queues, exchange_name}`` (``MOTCUA_EVENT_BROKER_URL``; written by
+    :mod:`bot.render`).
     """
 
     RETRY_S = 1.0
