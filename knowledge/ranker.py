@@ -56,6 +56,7 @@ QUERY_FEATURES = (
     "top_score",
     "gap",
     "gap_any",
+    "gap_plain",
     "top_share",
     "top_coverage",
     "coverage_lead",

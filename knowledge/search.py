@@ -45,13 +45,15 @@ _PHRASE = CANDIDATE_FEATURES.index("phrase")
 _LEXICAL_RANK = CANDIDATE_FEATURES.index("lexical_rank")
 _NAME_RECALL = CANDIDATE_FEATURES.index("name_recall")
 _UNASKED = CANDIDATE_FEATURES.index("unasked_qualifiers")
+_MISSED = CANDIDATE_FEATURES.index("missed_qualifiers")
 _NAME_FILLER = frozenset({"thu", "tuc"})
 _QUALIFIER_PHRASES = (
 
         "mất", "lại", "đổi", "lưu động", "yếu tố nước ngoài", "dưới 14 tuổi", "trình báo",
         "khôi phục", "gia hạn", "hủy", "thay đổi", "cải chính", "xóa", "tạm thời", "ở nước ngoài",
         "người nước ngoài", "bổ sung", "điều chỉnh", "chấm dứt", "tạm ngừng", "thu hồi",
-        "tổ chức", "theo yêu cầu của cơ quan",
+        "tổ chức", "theo yêu cầu của cơ quan", "nước ngoài", "trước ngày",
+        "không xác định được",
 )  # fmt: skip
 QUALIFIERS = tuple(fold(q) for q in _QUALIFIER_PHRASES)
 """Words in a procedure's name that make it a special case of another ("cấp lại", "bị mất",
@@ -324,11 +326,21 @@ _ORGANISATIONS = (
 )  # fmt: skip
 
 
+_PEOPLE = re.compile(r"\b(nguoi|cong dan|ca nhan|ho gia dinh|than nhan|vo|chong|cha|me|con)\b")
+
+
 def for_organisations_only(procedure: Procedure) -> bool:
-    """Tells whether only organisations may apply (every applicant named is one)."""
+    """Tells whether only organisations may apply (every applicant named is one, no person).
+
+    "Tổ chức; doanh nghiệp" are; "Người thân, chủ nhà hoặc cơ quan, đơn vị nơi người chết
+    cư trú" are not.
+    """
     if not procedure.applicants or for_individuals(procedure):
         return False
-    return all(any(m in fold(a) for m in _ORGANISATIONS) for a in procedure.applicants)
+    return all(
+        any(m in fold(a) for m in _ORGANISATIONS) and not _PEOPLE.search(fold(a))
+        for a in procedure.applicants
+    )
 
 
 def asks_about_organisations(query: AnalysedQuery) -> bool:
@@ -340,19 +352,35 @@ def asks_about_organisations(query: AnalysedQuery) -> bool:
 _DRIVE = re.compile(r"\b(bang|tap|phep|hach|thi|giay) lai\b|\blai (xe|tau|may)\b")
 
 
-def asked_words(query: AnalysedQuery, text: str) -> set[str]:
+def _respelling(query: AnalysedQuery, expansion) -> bool:
+    """Tells whether an expansion only spells the citizen's words out.
+
+    "nc ngoai" -> "nuoc ngoai", "vs" -> "voi" do; "mất" -> "cấp lại" adds a meaning.
+    """
+    span = query.words[expansion.start : expansion.end]
+    return len(span) == len(expansion.tokens) and all(
+        w[:1] == t[:1] for w, t in zip(span, expansion.tokens, strict=True)
+    )
+
+
+def asked_words(query: AnalysedQuery, text: str, own: bool = False) -> set[str]:
     """The folded words a question asks with, its own and its vocabulary's.
 
     Folded, "lái" (drive) is "lại" (again), a qualifier: a question with accents asks
     "lại" only when it writes "lại", one without only outside "bằng lái", "lái xe" ….
+    With ``own``, a Vietnamese question's vocabulary counts only where it spells the
+    citizen's words out: "bố em mất" asks for no "cấp lại".
     """
-    asked = set(query.words) | {t for e in query.expansions for t in e.tokens}
+    expansions = query.expansions
+    if own and query.language != "en":
+        expansions = [e for e in expansions if _respelling(query, e)]
+    asked = set(query.words) | {t for e in expansions for t in e.tokens}
     if "lai" in asked:
         if has_diacritics(text):
             again = re.search(r"\blại\b", normalize(text).lower()) is not None
         else:
             again = _again(fold(text))
-        if not again and not any(_again(" ".join(e.tokens)) for e in query.expansions):
+        if not again and not any(_again(" ".join(e.tokens)) for e in expansions):
             asked.discard("lai")
     return asked
 
@@ -674,7 +702,8 @@ class ProcedureSearch:
         maxima = {f: float(v.max()) or 1.0 for f, v in fields.items()}
         lexical_rank = np.argsort(np.argsort(-lexical[pool], kind="stable"), kind="stable")
         asked = asked_words(query, text)
-        asked_qualifiers = [q for q in _QUALIFIER_SETS if q <= asked]
+        own = asked_words(query, text, own=True)
+        asked_qualifiers = [q for q in _QUALIFIER_SETS if q <= own]
         features = np.zeros((len(pool), len(CANDIDATE_FEATURES)), dtype=np.float64)
         columns = {name: n for n, name in enumerate(CANDIDATE_FEATURES)}
         for n, i in enumerate(pool):
@@ -723,8 +752,37 @@ class ProcedureSearch:
         hits = [pool.hit(self, n, float(scores[n])) for n in order[:k]]
         probability = self.ranker.probability(query_vector(query))
         confident = probability >= self.ranker.threshold
-        likely = not confident and probability >= self.ranker.likely_threshold
+        likely = not confident and (
+            probability >= self.ranker.likely_threshold or self._only_special_rivals(pool, order)
+        )
         return SearchResult(pool.query, hits, confident, probability, likely)
+
+    def _only_special_rivals(self, pool: Candidates, order: list[int], rivals: int = 2) -> bool:
+        """Tells whether the first hit's only rivals are special cases the question never asked.
+
+        "passport fee": "Cấp hộ chiếu" leads "Trình báo mất hộ chiếu", "Khôi phục … hộ
+        chiếu": a best guess at the general procedure, the special cases offered beside it.
+        """
+        if not order:
+            return False
+        top = order[0]
+        top_row = pool.features[top]
+        if top_row[_UNASKED] or top_row[_MISSED]:
+            return False
+        seen = {self._variants[pool.codes[top]]}
+        checked = 0
+        for n in order[1:]:
+            variant = self._variants[pool.codes[n]]
+            if variant in seen:
+                continue
+            seen.add(variant)
+            row = pool.features[n]
+            if not row[_UNASKED] or pool.coverage[n] > pool.coverage[top]:
+                return False
+            checked += 1
+            if checked == rivals:
+                return True
+        return checked > 0
 
     def ordered(self, pool: Candidates, scores: np.ndarray, depth: int = 10) -> list[int]:
         """Orders candidates by score, the general procedure before its special cases.
@@ -815,6 +873,18 @@ class ProcedureSearch:
         top_variant = self._variants[pool.codes[top]]
         rival_n = next((n for n in order[1:] if self._variants[pool.codes[n]] != top_variant), None)
         rival = scores[rival_n] if rival_n is not None else scores[top] - 3.0
+        # A rival that is a special case the question never asked ("Trình báo mất hộ chiếu"
+        # for "passport fee") is a weaker one: the lead over the first plain rival.
+        plain_n = next(
+            (
+                n
+                for n in order[1:]
+                if self._variants[pool.codes[n]] != top_variant
+                and pool.features[n][_UNASKED] <= pool.features[top][_UNASKED]
+            ),
+            None,
+        )
+        plain = scores[plain_n] if plain_n is not None else scores[top] - 3.0
         shifted = np.exp(np.clip(scores - scores[top], -30, 0))
         second = order[1] if len(order) > 1 else None
         features = pool.features[top]
@@ -822,6 +892,7 @@ class ProcedureSearch:
             "top_score": float(scores[top]),
             "gap": float(scores[top] - rival),
             "gap_any": float(scores[top] - scores[second]) if second is not None else 3.0,
+            "gap_plain": float(scores[top] - plain),
             "top_share": float(1.0 / shifted.sum()),
             "top_coverage": float(pool.coverage[top]),
             "coverage_lead": float(

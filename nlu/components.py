@@ -232,6 +232,11 @@ _DOSSIER_WORDS = re.compile(
     r"\b(ho so|ma ho so|tinh trang|tra cuu|den dau|bien nhan|phieu hen|status|application|"
     r"dossier|receipt|track)\b"
 )
+_DURATION = re.compile(
+    r"\b(\d+|mot|hai|ba|bon|nam|may|vai) (tuan|ngay|thang|hom|buoi)\b|\bbao lau\b|"
+    r"\bbao nhieu ngay\b|\bhow long\b|\bhow many (days|weeks)\b"
+)
+"""A duration asked without any dossier word: the procedure's processing time."""
 _FAKE = re.compile(r"\b(giả|giả mạo|hối lộ|chạy án|lách luật)\b", re.IGNORECASE)
 """Forgery and bribery, written with diacritics ("làm bằng đại học giả"): never a procedure."""
 _CLEARLY_OUT = re.compile(
@@ -239,8 +244,17 @@ _CLEARLY_OUT = re.compile(
     r"bong da|xo so|dut lot|lo lot|ne phat|mua bang|phim|du lich|du doan|phan quyet|co nen|"
     r"lai nhieu|code|forge|forged|fake|bribe|tip|speed things up|stock|stocks|weather|lottery|"
     r"invest|crypto|bitcoin|football|movie|restaurant|eat|tiktok|relationship|court case|"
-    r"illegally|without the test|meaning of life|exchange rate)\b"
+    r"illegally|without the test|meaning of life|exchange rate|toa se|toa an se|xu vu|vu an|"
+    r"xu an)\b"
 )
+_FAKE_FOLDED = re.compile(
+    r"\b(bang|giay|so|the|can cuoc|cccd|cmnd|ho chieu|chung chi|giay to|con dau|hoa don|"
+    r"diploma|id)( \w+){0,3} gia\b"
+)
+"""Forgery written without diacritics ("lam can cuoc gia o dau", "bang dai hoc gia")."""
+OUT_OF_SCOPE_TOPIC_WORDS = 3
+"""Topic words (or phrases) that make a sure ``out_of_scope`` asking an aspect a procedure
+question after all ("làm sổ hồng chung cư mua của chủ đầu tư cần gì")."""
 
 
 def route_intent(
@@ -274,6 +288,8 @@ def route_intent(
     folded = fold(text)
     if intent == "dossier_status" and _DOSSIER_WORDS.search(folded):
         return None  # "where is my application?" without a code: the dossier action asks for it
+    if intent == "dossier_status" and _DURATION.search(folded):
+        return "ask_time"  # "1 tuần có xong không?": how long the procedure takes
     lexicon = lexicon or default_lexicon()
     if intent == "change_language":
         rest = without_language_request(text)
@@ -300,6 +316,15 @@ def route_intent(
         return None
     if intent == "out_of_scope" and set(aspects) & _FOLLOW_UP_ASPECTS and len(rest.split()) <= 8:
         return "ask_overview"  # "theo quy định nào?", "which law?": about the current procedure
+    if intent == "out_of_scope" and _FAKE_FOLDED.search(folded):
+        return None
+    if (
+        intent == "out_of_scope"
+        and aspects
+        and len(set(found)) >= OUT_OF_SCOPE_TOPIC_WORDS
+        and not asks_for_person(text)
+    ):
+        return _ASPECT_INTENTS.get(aspects[0], "ask_overview")
     if intent == "out_of_scope" and confidence >= OUT_OF_SCOPE_SURE:
         return None
     if intent == "bot_challenge" and not aspects:

@@ -226,6 +226,21 @@ def test_router_reads_past_a_mistaken_dossier_or_out_of_scope_intent() -> None:
     assert route_intent(text, "dossier_status", 0.9, has_dossier_code=True) is None
 
 
+def test_a_sure_out_of_scope_with_a_named_procedure_and_an_aspect_is_a_question() -> None:
+    # The classifier can be sure and wrong on a long narrative around a procedure.
+    text = "nhà em mới nhận căn hộ chung cư, làm sổ hồng mua của chủ đầu tư cần gì"
+    assert route_intent(text, "out_of_scope", 1.0) == "ask_documents"
+    # Forgery without diacritics, court cases and stock tips stay out of scope.
+    assert route_intent("lam can cuoc gia o dau het bao nhieu", "out_of_scope", 1.0) is None
+    assert route_intent("tòa sẽ xử vụ ly hôn của tôi thế nào", "out_of_scope", 0.9) is None
+    assert route_intent("mua cổ phiếu nào lãi nhiều", "out_of_scope", 1.0) is None
+
+
+def test_a_duration_without_any_dossier_word_is_a_time_question() -> None:
+    assert route_intent("ok, 2 tuần có xong không?", "dossier_status", 0.8) == "ask_time"
+    assert route_intent("hồ sơ của tôi xong chưa", "dossier_status", 0.9) is None
+
+
 @pytest.mark.parametrize(
     "text", ["căn cứ pháp lý?", "theo quy định nào vậy", "which law?", "mẫu tờ khai?", "form?"]
 )
