@@ -7,8 +7,15 @@ Starts ``motcua run`` on free ports (or uses ``--url`` of a running one), then
   errors;
 * the resident memory of the Rasa server and the action server.
 
+With ``--compare-default`` it also trains a model with Rasa's default configuration
+(an empty ``pipeline``/``policies``: Rasa fills in its defaults) on the same training data,
+serves it with the same action server, runs the same N-user phase against it and prints
+``ratio_to_rasa_default`` (our messages/s over its messages/s), so the throughput figure
+means the same on any machine.
+
 Usage:
     python benchmarks/bench_dialogue.py [--users 20] [--seconds 30] [--url URL]
+        [--compare-default]
 
 Targets (2 cores): p50 <= 100 ms and p95 <= 250 ms at 1 user; >= 20 messages/s at
 20 users with no errors.
@@ -28,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -187,13 +195,96 @@ async def measure(url: str, users: int, seconds: float, actions_base: str | None
     }
 
 
+DEFAULT_CONFIG = """recipe: default.v1
+language: vi
+assistant_id: motcua-rasa-default
+pipeline:
+policies:
+"""
+
+
+def train_default(out: Path) -> Path:
+    """Trains Rasa's default configuration on our training data; returns the model."""
+    config = out / "config.yml"
+    config.write_text(DEFAULT_CONFIG)
+    model = out / "rasa-default.tar.gz"
+    if not model.exists():
+        subprocess.run(
+            [sys.executable, "-m", "rasa", "train", "--config", str(config),
+             "--domain", "bot/domain", "--data", "nlu", "bot/rules", "bot/stories",
+             "--out", str(out), "--fixed-model-name", "rasa-default"],
+            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    return model
+
+
+def start_default_server(home: Path, model: Path) -> tuple[subprocess.Popen, str]:
+    """Serves ``model`` with the run's endpoints (same action server, same stores)."""
+    port = free_port()
+    log = open(home / "rasa-default.log", "w")  # noqa: SIM115 - closed with the process
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.rasa_server", "--interface", "127.0.0.1",
+         "--port", str(port), "--model", str(model),
+         "--endpoints", str(home / "run" / "endpoints.yml"),
+         "--credentials", str(home / "run" / "credentials.yml")],
+        cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"), stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            token = os.environ["MOTCUA_RASA_TOKEN"]
+            with urllib.request.urlopen(f"{url}/status?token={token}", timeout=5) as resp:
+                if b'"model_file"' in resp.read():
+                    return server, f"{url}/webhooks/rest/webhook"
+        except OSError:
+            pass
+        if server.poll() is not None:
+            break
+        time.sleep(2)
+    raise SystemExit((home / "rasa-default.log").read_text()[-3000:])
+
+
+async def many_users(url: str, users: int, seconds: float) -> dict:
+    """The N-user phase alone (for the comparison with Rasa's default configuration)."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        warm: list[float] = []
+        for n, conversation in enumerate(CONVERSATIONS):
+            await user(session, url, f"warm-default-{n}", conversation, warm, [])
+        many: list[float] = []
+        errors: list[str] = []
+        stop_at = time.monotonic() + seconds
+        started = time.monotonic()
+        await asyncio.gather(
+            *(
+                user(session, url, f"d{i}", CONVERSATIONS[i % len(CONVERSATIONS)], many,
+                     errors, stop_at=stop_at)
+                for i in range(users)
+            )
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+    return {
+        **summary(many),
+        "messages_per_s": round(len(many) / elapsed, 1),
+        "errors": len(errors),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="REST webhook of a running assistant")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--actions-url", help="action server base URL (with --url)")
+    parser.add_argument(
+        "--compare-default",
+        action="store_true",
+        help="also measure Rasa's default configuration on the same data (trains it once)",
+    )
     args = parser.parse_args()
+    if args.compare_default and args.url:
+        parser.error("--compare-default starts its own assistant: leave out --url")
     actions_base = args.actions_url
     runner = None
     home = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
@@ -225,6 +316,17 @@ def main() -> int:
             if pid_file.exists():
                 memory[f"{name}_rss_mb"] = rss_mb(int(pid_file.read_text()))
         figures["memory"] = memory
+        if args.compare_default:
+            model = train_default(ROOT / "models" / "rasa-default")
+            server, default_url = start_default_server(home, model)
+            try:
+                default = asyncio.run(many_users(default_url, args.users, args.seconds))
+            finally:
+                server.send_signal(signal.SIGINT)
+                server.wait(timeout=60)
+            ours = figures[f"{args.users}_users"]["messages_per_s"]
+            figures["rasa_default_config"] = {f"{args.users}_users": default}
+            figures["ratio_to_rasa_default"] = round(ours / max(default["messages_per_s"], 0.1), 2)
         print(json.dumps(figures, ensure_ascii=False, indent=1))
     finally:
         if runner is not None:
