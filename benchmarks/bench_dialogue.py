@@ -87,7 +87,7 @@ def rss_mb(pid: int) -> float | None:
 
 
 async def user(session, url, sender, conversation, latencies, errors, stop_at=None, rounds=1):
-    done = 0
+    base, done = sender, 0
     while True:
         for text in conversation:
             if stop_at is not None and time.monotonic() >= stop_at:
@@ -105,7 +105,7 @@ async def user(session, url, sender, conversation, latencies, errors, stop_at=No
         done += 1
         if stop_at is None and done >= rounds:
             return
-        sender = f"{sender}-r{done}"  # a new citizen: dossier lookups are limited per sender
+        sender = f"{base}-r{done}"  # a new citizen: dossier lookups are limited per sender
 
 
 def _token(name: str) -> dict[str, str]:
@@ -294,7 +294,9 @@ def main() -> int:
         for name in ("MOTCUA_RASA_TOKEN", "MOTCUA_ACTIONS_TOKEN"):  # known to the breakdown
             os.environ.setdefault(name, secrets.token_urlsafe(16))
         env = dict(os.environ, MOTCUA_HOME=str(home), MOTCUA_RASA_PORT=str(rasa_port),
-                   MOTCUA_ACTIONS_PORT=str(actions_port), PYTHONUNBUFFERED="1")  # fmt: skip
+                   MOTCUA_ACTIONS_PORT=str(actions_port), MOTCUA_STAFF_PORT=str(free_port()),
+                   MOTCUA_NOTIFY_LISTEN=f"127.0.0.1:{free_port()}",
+                   PYTHONUNBUFFERED="1")  # fmt: skip
         log = open(home / "runner.log", "w")  # noqa: SIM115 - closed with the runner
         runner = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, stdout=log,

@@ -248,6 +248,7 @@ def _rasa(
     interface: str,
 ) -> Part:
     model, endpoints, credentials = plan_files
+    # No --cors: the channels answer cross-origin requests by the widget allow-list.
     command = [
         sys.executable, "-m", "bot.rasa_server",
         "--interface", interface,
@@ -255,7 +256,7 @@ def _rasa(
         "--model", str(model),
         "--endpoints", str(endpoints),
         "--credentials", str(credentials),
-    ]  # fmt: skip  (no --cors: the channels answer cross-origin requests by the allow-list)
+    ]  # fmt: skip
     return Part(
         name,
         command,

