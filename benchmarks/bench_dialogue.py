@@ -54,6 +54,10 @@ CONVERSATIONS = [
 ]
 
 
+BUSY = ("hệ thống đang bận", "the service is busy")
+"""The channel's "busy" reply (connectors.guards), vi and en: counted as an error."""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -98,6 +102,8 @@ async def user(session, url, sender, conversation, latencies, errors, stop_at=No
                     body = await resp.json()
                     if resp.status != 200 or not body:
                         errors.append(f"{resp.status} {body!r}"[:200])
+                    elif any(b in str(m.get("text", "")) for m in body for b in BUSY):
+                        errors.append(f"busy reply to {text!r}")  # Rasa said nothing in time
                     else:
                         latencies.append((time.perf_counter() - start) * 1000)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
@@ -170,28 +176,12 @@ async def measure(url: str, users: int, seconds: float, actions_base: str | None
         errors1: list[str] = []
         for n, conversation in enumerate(CONVERSATIONS * 3):
             await user(session, url, f"solo-{n}", conversation, single, errors1)
-        many: list[float] = []
-        errors_n: list[str] = []
-        stop_at = time.monotonic() + seconds
-        started = time.monotonic()
-        await asyncio.gather(
-            *(
-                user(session, url, f"u{i}", CONVERSATIONS[i % len(CONVERSATIONS)], many,
-                     errors_n, stop_at=stop_at)
-                for i in range(users)
-            )
-        )  # fmt: skip
-        elapsed = time.monotonic() - started
+        crowd = await crowd_phase(session, url, users, seconds, "u")
         parts = await breakdown(session, rasa_base, actions_base)
     return {
         "breakdown_one_user": parts,
         "one_user": {**summary(single), "errors": len(errors1)},
-        f"{users}_users": {
-            **summary(many),
-            "messages_per_s": round(len(many) / elapsed, 1),
-            "errors": len(errors_n),
-            "error_samples": errors_n[:3],
-        },
+        f"{users}_users": crowd,
     }
 
 
@@ -246,29 +236,35 @@ def start_default_server(home: Path, model: Path) -> tuple[subprocess.Popen, str
     raise SystemExit((home / "rasa-default.log").read_text()[-3000:])
 
 
+async def crowd_phase(session, url: str, users: int, seconds: float, prefix: str) -> dict:
+    """``users`` citizens at once for ``seconds``: messages/s, latency, errors."""
+    many: list[float] = []
+    errors: list[str] = []
+    stop_at = time.monotonic() + seconds
+    started = time.monotonic()
+    await asyncio.gather(
+        *(
+            user(session, url, f"{prefix}{i}", CONVERSATIONS[i % len(CONVERSATIONS)], many,
+                 errors, stop_at=stop_at)
+            for i in range(users)
+        )
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    return {
+        **summary(many),
+        "messages_per_s": round(len(many) / elapsed, 1),
+        "errors": len(errors),
+        "error_samples": errors[:3],
+    }
+
+
 async def many_users(url: str, users: int, seconds: float) -> dict:
     """The N-user phase alone (for the comparison with Rasa's default configuration)."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
         warm: list[float] = []
         for n, conversation in enumerate(CONVERSATIONS):
             await user(session, url, f"warm-default-{n}", conversation, warm, [])
-        many: list[float] = []
-        errors: list[str] = []
-        stop_at = time.monotonic() + seconds
-        started = time.monotonic()
-        await asyncio.gather(
-            *(
-                user(session, url, f"d{i}", CONVERSATIONS[i % len(CONVERSATIONS)], many,
-                     errors, stop_at=stop_at)
-                for i in range(users)
-            )
-        )  # fmt: skip
-        elapsed = time.monotonic() - started
-    return {
-        **summary(many),
-        "messages_per_s": round(len(many) / elapsed, 1),
-        "errors": len(errors),
-    }
+        return await crowd_phase(session, url, users, seconds, "d")
 
 
 def main() -> int:
