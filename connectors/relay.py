@@ -7,13 +7,16 @@
 * an empty message gets a prompt, an oversized one is cut to 2,000 characters
   and the citizen is told;
 * when Rasa produces no reply (the action server is down, an action failed), the
-  citizen gets a polite "try again" instead of silence.
+  citizen gets a polite "try again" instead of silence;
+* one client address may send ``MOTCUA_CLIENT_MESSAGES_PER_MINUTE`` messages a minute
+  (429 with ``Retry-After`` beyond), whatever sender ids it invents.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -33,8 +36,37 @@ from connectors.guards import (
     rest_metadata,
     valid_sender,
 )
+from infra.clients import AddressLimit, forwarded_client, is_loopback
+from infra.settings import read
 
 logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _client_limit() -> tuple[AddressLimit, tuple]:
+    """This process's per-address limit and the trusted proxies (read once)."""
+    values = read()
+    return AddressLimit(values["MOTCUA_CLIENT_MESSAGES_PER_MINUTE"]), values[
+        "MOTCUA_TRUSTED_PROXIES"
+    ]
+
+
+def over_address_limit(request: Request) -> HTTPResponse | None:
+    """A 429 when the request's client address is over its limit, else ``None``."""
+    limit, trusted = _client_limit()
+    forwarded = request.headers.getall("X-Forwarded-For", [])
+    address = forwarded_client(request.ip, forwarded, trusted)
+    if is_loopback(address):
+        return None  # this machine (replays, benchmarks); a proxy here sends X-Forwarded-For
+    wait = limit.retry_after(address)
+    if not wait:
+        return None
+    seconds = str(max(1, round(wait)))
+    return response.json(
+        {"error": f"too many messages from this address; try again in {seconds} s"},
+        status=429,
+        headers={"Retry-After": seconds},
+    )
 
 
 def bad_request(reason: str) -> HTTPResponse:
@@ -132,9 +164,9 @@ async def relay(
         headers: Extra response headers (e.g. CORS), added to every answer.
 
     Returns:
-        200 with the list of bot messages, or 400 with the reason.
+        200 with the list of bot messages, 400 with the reason, or 429 over the limit.
     """
-    parsed = parse_webhook_body(request)
+    parsed = over_address_limit(request) or parse_webhook_body(request)
     if isinstance(parsed, HTTPResponse):
         answer = parsed
     else:

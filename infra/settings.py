@@ -538,11 +538,20 @@ REGISTRY: tuple[Setting, ...] = (
         "MOTCUA_TRUSTED_PROXIES",
         "127.0.0.1,::1",
         networks,
-        "proxies whose `X-Forwarded-For` the staff console believes (addresses or networks, "
-        "comma-separated; `none`): the client is the right-most address not among them",
+        "proxies whose `X-Forwarded-For` the staff console and the citizen channels believe "
+        "(addresses or networks, comma-separated; `none`): the client is the right-most "
+        "address not among them",
         "staff",
     ),
     # channels
+    _R(
+        "MOTCUA_CLIENT_MESSAGES_PER_MINUTE",
+        "60",
+        positive_int,
+        "messages one client address may send per minute to the REST webhook and the widget "
+        "(each Rasa server counts its own; nginx limits addresses in production)",
+        "channels",
+    ),
     _R(
         "MOTCUA_WIDGET_ORIGINS",
         "",

@@ -9,13 +9,13 @@ flow both login forms go through. Neither of the two imports the other.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from infra.clients import forwarded_client
 from staff.accounts import LoginDecision, User
 from staff.api import SESSION_COOKIE
 from staff.console import Console
@@ -37,47 +37,10 @@ SECURITY_HEADERS = {
 """Headers every response carries, error pages and 404s included (a handler may set its
 own ``Cache-Control``, as the static files do)."""
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
 
 async def in_thread(work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Runs blocking (database) work in a worker thread."""
     return await asyncio.get_running_loop().run_in_executor(None, lambda: work(*args, **kwargs))
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        ip = ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return mapped or ip
-
-
-def forwarded_client(peer: str | None, forwarded: Iterable[str], trusted: Iterable[Network]) -> str:
-    """The client's address: the right-most hop that is not a trusted proxy.
-
-    ``X-Forwarded-For`` is believed only when the socket peer is a trusted proxy, and only
-    as far back as the chain runs through trusted proxies: every hop to the left of the
-    first untrusted one could have been written by the client. A malformed hop ends the
-    walk at the proxy that passed it on.
-
-    Args:
-        peer: The socket peer's address.
-        forwarded: The ``X-Forwarded-For`` header values, in order.
-        trusted: The trusted proxies (:data:`~staff.settings.StaffSettings.trusted_proxies`).
-    """
-    nets = tuple(trusted)
-    current = _address(peer or "")
-    if current is None:
-        return (peer or "unknown")[:64]
-    hops = [h for value in forwarded for h in value.split(",") if h.strip()]
-    while any(current in net for net in nets) and hops:
-        previous = _address(hops.pop())
-        if previous is None:
-            break
-        current = previous
-    return str(current)
 
 
 def client_address(request: web.Request) -> str:

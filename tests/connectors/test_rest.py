@@ -173,3 +173,45 @@ def test_the_allow_list_defaults_to_the_widgets_setting(monkeypatch):
     assert pattern.matches("https://portal.hanoi.gov.vn")
     monkeypatch.delenv("MOTCUA_WIDGET_ORIGINS")
     assert not any(p.matches("https://evil.example") for p in RestInput().policy.patterns)
+
+
+async def test_one_address_meets_its_limit_whatever_sender_ids_it_invents(monkeypatch):
+    from connectors import relay
+
+    monkeypatch.setenv("MOTCUA_CLIENT_MESSAGES_PER_MINUTE", "5")
+    relay._client_limit.cache_clear()
+    received = []
+    try:
+        async with serve(RestInput(), echo(received)) as (base, http):
+
+            async def send(sender: str, address: str | None) -> int:
+                headers = {"X-Forwarded-For": address} if address else {}
+                body = {"sender": sender, "message": "hồ sơ 000.00.20.H26-251103-0042"}
+                async with http.post(f"{base}/webhook", json=body, headers=headers) as resp:
+                    if resp.status == 429:
+                        assert int(resp.headers["Retry-After"]) >= 1
+                        assert "too many" in (await resp.json())["error"]
+                    return resp.status
+
+            statuses = [await send(f"bot-{i}", "203.0.113.9") for i in range(7)]
+            assert statuses == [200] * 5 + [429] * 2
+            assert await send("someone", "198.51.100.4") == 200  # another address
+            # a client-written hop left of an untrusted one changes nothing
+            assert await send("bot-x", "10.9.9.9, 203.0.113.9") == 429
+            # this machine itself (replays, benchmarks) is not limited
+            assert [await send(f"local-{i}", None) for i in range(8)] == [200] * 8
+    finally:
+        relay._client_limit.cache_clear()
+    assert len(received) == 5 + 1 + 8
+
+
+def test_the_address_limit_slides_and_forgets_the_quietest():
+    from infra.clients import AddressLimit
+
+    limit = AddressLimit(per_minute=2, max_addresses=2)
+    assert limit.retry_after("a", now=0) == 0 and limit.retry_after("a", now=1) == 0
+    assert limit.retry_after("a", now=2) == pytest.approx(58)
+    assert limit.retry_after("a", now=61) == 0  # the first one left the window
+    limit.retry_after("b", now=62)
+    limit.retry_after("c", now=63)
+    assert set(limit._seen) == {"b", "c"}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from infra.clients import forwarded_client
 from staff.settings import LOCALHOST, StaffSettings
-from staff.web import forwarded_client
 
 ROOT = Path(__file__).resolve().parents[2]
 PROXIES = (*LOCALHOST, ipaddress.ip_network("10.0.0.0/24"))
