@@ -95,6 +95,7 @@ def texts(reply: object) -> str:
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
+    env.pop("MOTCUA_PSEUDONYM_KEY", None)  # the embedded default makes its own key in its home
     env.update(
         MOTCUA_HOME=str(home),
         PYTHONUNBUFFERED="1",
@@ -104,7 +105,6 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     if "MOTCUA_STAFF_PORT" not in extra:  # motcua run starts the staff console too
         env["MOTCUA_STAFF_PORT"] = str(free_port())
     env.pop("MOTCUA_DATABASE_URL", None)
-    env.pop("MOTCUA_PSEUDONYM_KEY", None)  # the embedded default makes its own key in its home
     return env
 
 
