@@ -218,7 +218,7 @@ def test_eval_conversations_replays_over_rest(running, tmp_path):
 
 def test_turns_reach_the_conversation_log_with_feedback_and_masked_data(running):
     from desk.conversations import ConversationLog
-    from infra.privacy import pseudonym, pseudonym_key
+    from infra.privacy import pseudonym
 
     url, sender = running["url"], "e2e-log"
     _, reply = post(url, {"sender": sender, "message": "lệ phí làm hộ chiếu, sđt tôi 0912345678"})
@@ -228,7 +228,8 @@ def test_turns_reach_the_conversation_log_with_feedback_and_masked_data(running)
     assert "xin lỗi" in texts(reply).lower(), reply
     log = ConversationLog(f"sqlite:///{running['home'] / 'motcua.db'}")
     # The log keeps the sender's pseudonym, made with the deployment's key (in its home).
-    stored = pseudonym(sender, key=pseudonym_key(running["home"]))
+    key = (running["home"] / "pseudonym.key").read_bytes().strip()  # made by the server
+    stored = pseudonym(sender, key=key)
     assert wait_until(lambda: len(log.transcript(stored)) == 2, 10), log.transcript(stored)
     assert log.turns(sender_id=sender) == []  # this process's key gives another pseudonym
     answer, feedback = log.transcript(stored)
