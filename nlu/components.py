@@ -283,6 +283,9 @@ def route_intent(
         return None if intent == "dossier_status" else "dossier_status"
     if intent.startswith("ask_"):
         return None
+    if asks_for_person(text) and not detect_aspects(text):
+        # "chưa có kết quả, cho tôi gặp cán bộ": an explicit wish for a person, nothing asked
+        return None if intent == "request_human" else "request_human"
     if intent in ("choose_procedure", "feedback") or has_dossier_code:
         return None
     folded = fold(text)

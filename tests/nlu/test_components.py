@@ -253,3 +253,13 @@ def test_legal_basis_and_form_follow_ups_reach_the_procedure_answer(text: str) -
 def test_the_last_digits_of_a_phone_go_to_the_dossier_lookup(text: str) -> None:
     assert route_intent(text, "nlu_fallback", 0.3) == "dossier_status"
     assert route_intent(text, "dossier_status", 0.9) is None
+
+
+@pytest.mark.parametrize("intent", ["dossier_status", "out_of_scope", "nlu_fallback"])
+def test_an_explicit_wish_for_a_person_is_a_hand_off(intent: str) -> None:
+    text = "nộp lâu rồi mà chưa có kết quả, cho tôi gặp cán bộ"
+    assert route_intent(text, intent, 0.7) == "request_human"
+    assert route_intent(text, "request_human", 0.9) is None
+    assert route_intent("cho tôi gặp cán bộ hỏi lệ phí hộ chiếu", "nlu_fallback", 0.3) != (
+        "request_human"
+    )  # it also asks something: answered
