@@ -23,7 +23,7 @@ def render_nginx(settings: LaunchSettings, template: Path = TEMPLATE) -> str:
 
     def servers(ports: list[int]) -> str:
         return "\n".join(
-            f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports
+            f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in ports
         )
 
     values = {
