@@ -14,7 +14,6 @@ No Rasa imports; :mod:`actions.dossiers` is the thin action over this.
 from __future__ import annotations
 
 import hmac
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -24,7 +23,7 @@ from desk.codes import FACTOR_DIGITS, factor_in, looks_like_factor_only
 from desk.dossiers import Dossier, PublicDossier
 from infra.db import Database, SqlStore
 from infra.privacy import clean_text, pseudonym
-from infra.ratelimit import Decision, SqlLookupLimiter, attempts_table, sender_key
+from infra.ratelimit import Decision, SqlLookupLimiter
 
 __all__ = [
     "LookupGuard",
@@ -121,7 +120,7 @@ class LookupGuard(SqlStore):
         if digits is None:
             return dossier.public(today, verified=False), "bare"
         key = f"dossier-factor:{dossier.code}"
-        if self._wrong_digits(key) >= WRONG_FACTOR_LIMIT:
+        if self.wrong_factor.count(key) >= WRONG_FACTOR_LIMIT:
             self._refuse("factor", pseudonym(sender), f"{dossier.code}: details locked")
             return dossier.public(today, verified=False), "locked"
         if factor_matches(dossier, digits):
@@ -129,15 +128,6 @@ class LookupGuard(SqlStore):
         self.wrong_factor.check_and_record(key)
         self._refuse("factor", pseudonym(sender), f"{dossier.code}: wrong digits")
         return dossier.public(today, verified=False), "wrong"
-
-    def _wrong_digits(self, key: str) -> int:
-        since = time.time() - self.wrong_factor.window_s
-        query = (
-            sa.select(sa.func.count())
-            .select_from(attempts_table)
-            .where(attempts_table.c.sender == sender_key(key), attempts_table.c.at > since)
-        )
-        return int(self._run(lambda c: c.execute(query).scalar()) or 0)
 
     def _refuse(self, scope: str, who: str, detail: str) -> None:
         self.log.record(scope, who, detail)

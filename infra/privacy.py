@@ -182,7 +182,7 @@ def _maybe_email(text: str) -> bool:
 
 PSEUDONYM = re.compile(r"p-[0-9a-f]{16}")
 """What :func:`pseudonym` returns (never changed by a second call)."""
-_key_cache: dict[str, bytes] = {}
+_key_cache: dict[tuple[str | None, str | None, str], bytes] = {}
 
 
 def pseudonym_key(home: str | Path | None = None) -> bytes:
@@ -192,16 +192,20 @@ def pseudonym_key(home: str | Path | None = None) -> bytes:
     processes do not share ``MOTCUA_HOME``); the generated key file is readable by its
     owner only.
     """
+    # Asked for every stored event: the settings are parsed only when what they are read
+    # from changed (tests and tools switch the key or the home between calls).
+    where = (os.environ.get("MOTCUA_PSEUDONYM_KEY"), os.environ.get("MOTCUA_HOME"), str(home))
+    cached = _key_cache.get(where)
+    if cached:
+        return cached
     from infra.settings import read
 
     values = read()
     if values["MOTCUA_PSEUDONYM_KEY"]:
-        return values["MOTCUA_PSEUDONYM_KEY"].encode("utf-8")
+        _key_cache[where] = values["MOTCUA_PSEUDONYM_KEY"].encode("utf-8")
+        return _key_cache[where]
     folder = Path(home or values["MOTCUA_HOME"])
     path = folder / "pseudonym.key"
-    cached = _key_cache.get(str(path))
-    if cached:
-        return cached
     try:
         key = path.read_bytes().strip()
     except FileNotFoundError:
@@ -214,7 +218,7 @@ def pseudonym_key(home: str | Path | None = None) -> bytes:
         else:
             with os.fdopen(fd, "wb") as out:
                 out.write(key)
-    _key_cache[str(path)] = key
+    _key_cache[where] = key
     return key
 
 
