@@ -9,6 +9,7 @@ inside a segment, never across two.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from knowledge.text import fold, has_diacritics, normalize, vietnamese_accented_words
@@ -52,6 +53,17 @@ ENGLISH_ASPECT_WORDS = frozenset(
 )
 """English words that tell what is asked, not which procedure: never translated for search
 ("passport fee" must not find the registration-fee procedures through "lệ phí")."""
+
+_VI_CHANNEL = re.compile(
+    r"\b(?:tren|qua) mang\b"
+    r"|\b(?:(?:tren|qua|bang) )?(?:(?:cong|trang) )?dich vu cong(?: quoc gia)?"
+    r"(?: truc tuyen)?(?: (?:toan trinh|mot phan))?\b"
+    r"|\b(?:(?:tren|qua|bang) )?(?:online|truc tuyen)(?: (?:toan trinh|mot phan))?\b"
+)
+"""How a Vietnamese question asks to apply online ("trên cổng dịch vụ công", "qua mạng",
+"online"): an aspect, like "bao lâu", not a topic. Left in, it matches the procedures whose
+names carry their channel ("Đăng ký xe tạm thời thực hiện bằng dịch vụ công trực tuyến
+toàn trình") instead of the one asked about."""
 
 _VI_STOP = frozenset(fold(w) for w in VIETNAMESE_STOPWORDS)
 _EN_STOP = frozenset(ENGLISH_STOPWORDS)
@@ -195,7 +207,10 @@ def analyse(text: str) -> AnalysedQuery:
     """
     text = normalize(text)[:MAX_QUERY_CHARS]
     language = detect_language(text)
-    words = fold(text).split()
+    folded = fold(text)
+    if language == "vi":
+        folded = _VI_CHANNEL.sub(" ", folded)
+    words = folded.split()
     table = english_glossary() if language == "en" else citizen_vocabulary()
     expansions = [
         Expansion(match.start, match.end, list(target))

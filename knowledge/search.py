@@ -47,13 +47,17 @@ _NAME_RECALL = CANDIDATE_FEATURES.index("name_recall")
 _UNASKED = CANDIDATE_FEATURES.index("unasked_qualifiers")
 _MISSED = CANDIDATE_FEATURES.index("missed_qualifiers")
 _NAME_FILLER = frozenset({"thu", "tuc"})
+_CORE_FILLER = _NAME_FILLER | {"cap", "thanh", "lap"}
+"""Words left out of a name's core, the plain act of issuing or founding: "Thu hồi mã số …"
+is "Cấp mã số …" plus a qualifier, "Dừng thực hiện … đăng ký hộ kinh doanh" is "Đăng ký
+thành lập hộ kinh doanh" plus one."""
 _QUALIFIER_PHRASES = (
 
         "mất", "lại", "đổi", "lưu động", "yếu tố nước ngoài", "dưới 14 tuổi", "trình báo",
         "khôi phục", "gia hạn", "hủy", "thay đổi", "cải chính", "xóa", "tạm thời", "ở nước ngoài",
         "người nước ngoài", "bổ sung", "điều chỉnh", "chấm dứt", "tạm ngừng", "thu hồi",
         "tổ chức", "theo yêu cầu của cơ quan", "nước ngoài", "trước ngày",
-        "không xác định được",
+        "không xác định được", "dừng thực hiện", "biên giới",
 )  # fmt: skip
 QUALIFIERS = tuple(fold(q) for q in _QUALIFIER_PHRASES)
 """Words in a procedure's name that make it a special case of another ("cấp lại", "bị mất",
@@ -497,7 +501,7 @@ class ProcedureSearch:
         self._base_words[procedure.code] = set(base_name(procedure.name).split()) - _NAME_FILLER
         padded = f" {_accented_name(procedure.name)} "
         self._core_words[procedure.code] = frozenset(
-            set(base_name(procedure.name).split()) - _NAME_FILLER - _QUALIFIER_WORDS
+            set(base_name(procedure.name).split()) - _CORE_FILLER - _QUALIFIER_WORDS
         )
         self._qualifiers[procedure.code] = [
             _QUALIFIER_SETS[n] for n, q in enumerate(_QUALIFIER_PHRASES) if f" {q} " in padded
