@@ -248,6 +248,7 @@ def train(
     precision: float = 0.96,
     likely_precision: float = 0.85,
     folds: int = 5,
+    repeats: int = 3,
     seed: int = 7,
 ) -> Ranker:
     """Trains the reranker and the confidence model, the threshold on held-out folds.
@@ -260,24 +261,28 @@ def train(
         likely_precision: Target share of right first hits among direct and best-guess
             answers together (sets ``likely_threshold``).
         folds: Folds for the out-of-fold probabilities the threshold is chosen on.
+        repeats: Shuffles of the folds pooled for the threshold: one shuffle's few most
+            confident questions move it by several points; pooled, it holds still.
         seed: Shuffling seed (training is deterministic for a given seed).
 
     Returns:
         The trained ranker.
     """
-    order = list(range(len(examples)))
-    random.Random(seed).shuffle(order)
     oof_probability: list[float] = []
     oof_correct: list[bool] = []
-    for k in range(folds):
-        held = set(order[k::folds])
-        train_part = [e for i, e in enumerate(examples) if i not in held]
-        test_part = [e for i, e in enumerate(examples) if i in held]
-        ranker = _fit(train_part, rescore)
-        for example in test_part:
-            query = rescore(ranker, example)
-            oof_probability.append(ranker.probability(query_vector(query)))
-            oof_correct.append(bool(query.get("_correct")))
+    shuffler = random.Random(seed)
+    for _ in range(repeats):
+        order = list(range(len(examples)))
+        shuffler.shuffle(order)
+        for k in range(folds):
+            held = set(order[k::folds])
+            train_part = [e for i, e in enumerate(examples) if i not in held]
+            test_part = [e for i, e in enumerate(examples) if i in held]
+            ranker = _fit(train_part, rescore)
+            for example in test_part:
+                query = rescore(ranker, example)
+                oof_probability.append(ranker.probability(query_vector(query)))
+                oof_correct.append(bool(query.get("_correct")))
     ranker = _fit(list(examples), rescore)
     ranker.threshold = choose_threshold(oof_probability, oof_correct, precision)
     ranker.likely_threshold = min(

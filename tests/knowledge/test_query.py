@@ -37,3 +37,18 @@ def test_english_query_is_translated_to_vietnamese_terms():
 
 def test_huge_input_is_capped():
     assert len(analyse("a" * 50_000).text) == MAX_QUERY_CHARS
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("khai tu online tren dich vu cong duoc ko", ["khai", "tu", "duoc", "ko"]),
+        ("Làm hộ chiếu trên cổng dịch vụ công được không", ["lam", "ho", "chieu", "duoc", "khong"]),
+        ("đăng ký xe qua mạng", ["dang", "ky", "xe"]),
+        ("nộp trực tuyến toàn trình", ["nop"]),
+        # "mang" alone is "bring", "mạng lưới" a network: both stay.
+        ("mang theo giấy tờ gì", ["mang", "theo", "giay", "to", "gi"]),
+    ],
+)
+def test_asking_to_apply_online_is_an_aspect_not_a_topic(text, words):
+    assert analyse(text).words == words

@@ -2,6 +2,7 @@ import pytest
 
 from knowledge.embeddings import HashingEmbedder
 from knowledge.query import analyse
+from knowledge.ranker import load_bundled_ranker
 from knowledge.schema import Procedure
 from knowledge.search import (
     ProcedureSearch,
@@ -130,6 +131,26 @@ def test_variants_named_by_agency_are_one_procedure():
     border = "Thủ tục đăng ký kết hôn có yếu tố nước ngoài tại khu vực biên giới"
     assert variant_name(border) != variant_name("Thủ tục đăng ký kết hôn có yếu tố nước ngoài")
     assert variant_name("Thủ tục tái cấp vốn") == "thu tuc tai cap von"
+
+
+def test_a_special_case_nobody_asked_goes_after_the_plain_procedure():
+    names = {
+        "1.000020": "Thu hồi mã số định danh cơ sở chăn nuôi",
+        "1.000021": "Cấp mã số định danh cơ sở chăn nuôi",
+        "1.000022": "Dừng thực hiện thủ tục đăng ký hộ kinh doanh",
+        "1.000023": "Đăng ký thành lập hộ kinh doanh",
+        "1.000024": "Thủ tục đăng ký kết hôn có yếu tố nước ngoài tại khu vực biên giới",
+        "1.000025": "Thủ tục đăng ký kết hôn có yếu tố nước ngoài",
+    }
+    search = ProcedureSearch(
+        [Procedure.from_dict({"code": c, "name": n}) for c, n in names.items()],
+        embedder=HashingEmbedder(),
+        ranker=load_bundled_ranker(),
+    )
+    assert search.search("xin ma so dinh danh co so chan nuoi", 3).hits[0].code == "1.000021"
+    assert search.search("thu hồi mã số định danh chăn nuôi", 3).hits[0].code == "1.000020"
+    assert search.search("le phi dang ky ho kinh doanh", 3).hits[0].code == "1.000023"
+    assert search.search("lấy chồng người Trung Quốc đăng ký kết hôn", 3).hits[0].code == "1.000025"
 
 
 @pytest.mark.parametrize(
