@@ -105,11 +105,14 @@ def evaluate(
     Returns:
         ``{"n", "recall@1", "recall@5", "mrr@10", "answered_share", "answered_precision",
         "offered_recall@3", "by_lang": {lang: {...}}}`` and, when questions carry a
-        ``split``, ``"by_split": {split: {..., "by_lang": ...}}``.
+        ``split``, ``"by_split": {split: {..., "by_lang": ...}}``; when they carry a
+        ``round`` too (the round of work that wrote them), ``"by_part": {"round/split":
+        {..., "by_lang": ...}}``, so a later round's fresh questions are seen apart.
     """
     outcomes: list[_Outcome] = []
     by_lang: dict[str, list[_Outcome]] = defaultdict(list)
     by_split: dict[str, dict[str, list[_Outcome]]] = defaultdict(lambda: defaultdict(list))
+    by_part: dict[str, dict[str, list[_Outcome]]] = defaultdict(lambda: defaultdict(list))
     for item in questions:
         ranking = ranker(item["q"])
         if not isinstance(ranking, Ranking):
@@ -120,14 +123,19 @@ def evaluate(
         by_lang[lang].append(outcome)
         if item.get("split"):
             by_split[item["split"]][lang].append(outcome)
+            if item.get("round") is not None:
+                by_part[f"{item['round']}/{item['split']}"][lang].append(outcome)
     result: dict[str, Any] = _metrics(outcomes)
     result["by_lang"] = {lang: _metrics(o) for lang, o in sorted(by_lang.items())}
-    if by_split:
-        result["by_split"] = {}
-        for split, langs in sorted(by_split.items()):
-            everything = [o for group in langs.values() for o in group]
-            result["by_split"][split] = {
-                **_metrics(everything),
-                "by_lang": {lang: _metrics(o) for lang, o in sorted(langs.items())},
-            }
+    for key, groups in (("by_split", by_split), ("by_part", by_part)):
+        if groups:
+            result[key] = {name: _grouped(langs) for name, langs in sorted(groups.items())}
     return result
+
+
+def _grouped(langs: dict[str, list[_Outcome]]) -> dict[str, Any]:
+    everything = [o for group in langs.values() for o in group]
+    return {
+        **_metrics(everything),
+        "by_lang": {lang: _metrics(o) for lang, o in sorted(langs.items())},
+    }

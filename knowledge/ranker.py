@@ -49,6 +49,7 @@ CANDIDATE_FEATURES = (
     "name_recall",
     "unasked_qualifiers",
     "missed_qualifiers",
+    "company_fit",
 )
 """Per-candidate features, in the order of :attr:`Ranker.weights`."""
 

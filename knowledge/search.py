@@ -47,7 +47,7 @@ _NAME_RECALL = CANDIDATE_FEATURES.index("name_recall")
 _UNASKED = CANDIDATE_FEATURES.index("unasked_qualifiers")
 _MISSED = CANDIDATE_FEATURES.index("missed_qualifiers")
 _NAME_FILLER = frozenset({"thu", "tuc"})
-_CORE_FILLER = _NAME_FILLER | {"cap", "thanh", "lap"}
+_CORE_FILLER = _NAME_FILLER | {"cap", "moi", "thanh", "lap"}
 """Words left out of a name's core, the plain act of issuing or founding: "Thu hồi mã số …"
 is "Cấp mã số …" plus a qualifier, "Dừng thực hiện … đăng ký hộ kinh doanh" is "Đăng ký
 thành lập hộ kinh doanh" plus one."""
@@ -251,6 +251,38 @@ def field_texts(procedure: Procedure) -> dict[str, str]:
 
 
 RESIDENT_FIRST_DEPTH = 5
+
+_AGE_ASKED = re.compile(
+    r"\b(\d{1,3}) ?(?:tuoi|t|years? old|yo|y/o)\b|\baged? (\d{1,3})\b|\b(\d{1,3})-year-old\b"
+)
+_AGE_UNDER = re.compile(r"\bduoi (\d{1,3}) tuoi\b")
+_AGE_FROM = re.compile(r"\btu (?:du )?(\d{1,3}) tuoi\b")
+
+
+def asked_age(text: str) -> int | None:
+    """The age a question states ("con 15 tuổi", "my 10-year-old"), or ``None``."""
+    found = _AGE_ASKED.search(fold(text))
+    if not found:
+        return None
+    return int(next(g for g in found.groups() if g))
+
+
+def age_conflict(age: int | None, name: str) -> bool:
+    """Tells whether a procedure's name excludes the stated age.
+
+    "Cấp thẻ căn cước cho người dưới 14 tuổi" excludes a child of 15, "… từ đủ 14 tuổi
+    trở lên" one of 10.
+    """
+    if age is None:
+        return False
+    folded = base_name(name)
+    under = _AGE_UNDER.search(folded)
+    if under and age >= int(under.group(1)):
+        return True
+    start = _AGE_FROM.search(folded)
+    return bool(start and age < int(start.group(1)))
+
+
 """How far down the ranking a procedure open to people is moved above one only
 organisations may use, when the question speaks of no organisation."""
 
@@ -345,6 +377,34 @@ def for_organisations_only(procedure: Procedure) -> bool:
         any(m in fold(a) for m in _ORGANISATIONS) and not _PEOPLE.search(fold(a))
         for a in procedure.applicants
     )
+
+
+_COMPANY = ("doanh nghiep", "cong ty", "hop tac xa", "chi nhanh", "van phong dai dien")
+_HOUSEHOLD = ("ho kinh doanh", "ca nhan kinh doanh", "ho gia dinh, ca nhan")
+
+
+def company_fit(query_is_company: bool, name: str) -> float:
+    """How a candidate's name fits a question about a company.
+
+    +1 it is a company's procedure, -1 a household business's or a person's ("Tạm ngừng
+    kinh doanh … của hộ kinh doanh" for "công ty em muốn tạm ngừng kinh doanh"), 0 otherwise
+    or for a question about no company.
+    """
+    if not query_is_company:
+        return 0.0
+    folded = f" {base_name(name)} "
+    if any(f" {m} " in folded for m in _COMPANY):
+        return 1.0
+    return -1.0 if any(f" {m} " in folded for m in _HOUSEHOLD) else 0.0
+
+
+def asks_about_company(query: AnalysedQuery) -> bool:
+    """Tells whether a question speaks of a company, cooperative or branch.
+
+    An agency is not one: "nộp ở cơ quan nào" asks where.
+    """
+    texts = [query.words, *(e.tokens for e in query.expansions)]
+    return any(f" {m} " in f" {' '.join(t)} " for t in texts for m in _COMPANY)
 
 
 def asks_about_organisations(query: AnalysedQuery) -> bool:
@@ -708,6 +768,7 @@ class ProcedureSearch:
         asked = asked_words(query, text)
         own = asked_words(query, text, own=True)
         asked_qualifiers = [q for q in _QUALIFIER_SETS if q <= own]
+        company = asks_about_company(query)
         features = np.zeros((len(pool), len(CANDIDATE_FEATURES)), dtype=np.float64)
         columns = {name: n for n, name in enumerate(CANDIDATE_FEATURES)}
         for n, i in enumerate(pool):
@@ -735,6 +796,7 @@ class ProcedureSearch:
             row[columns["missed_qualifiers"]] = sum(
                 1 for qualifier in asked_qualifiers if qualifier not in qualifiers
             )
+            row[columns["company_fit"]] = company_fit(company, procedure.name)
         return Candidates(
             query=query,
             rows=pool,
@@ -835,6 +897,17 @@ class ProcedureSearch:
                     head.remove(j)
                     head.insert(0, j)
                     break
+        age = asked_age(pool.query.text)
+        if (
+            age is not None
+            and head
+            and age_conflict(age, self._procedures[pool.codes[head[0]]].name)
+        ):
+            # "làm căn cước cho con 15 tuổi": the procedure for under-14s is excluded.
+            fits = [n for n in head if not age_conflict(age, self._procedures[pool.codes[n]].name)]
+            if fits:
+                head.remove(fits[0])
+                head.insert(0, fits[0])
         if not asks_about_organisations(pool.query):
             # A resident asks: a procedure only organisations may use goes after the
             # first one open to people ("… lần đầu đối với tổ chức" after "… đối với hộ gia

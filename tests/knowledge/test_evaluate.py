@@ -59,6 +59,7 @@ def test_confidence_metrics_and_splits():
     assert result["by_split"]["dev"]["n"] == 2
     assert result["by_split"]["dev"]["answered_precision"] == 0.5
     assert result["by_split"]["holdout"]["offered_recall@3"] == 0.5
+    assert "by_part" not in result  # no question says its round
 
 
 def test_only_the_first_ten_ranks_count():
@@ -75,3 +76,17 @@ def test_load_questions_reports_the_bad_line(tmp_path):
     path.write_text(json.dumps({"q": "x", "gold": []}) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match="gold"):
         load_questions(path)
+
+
+def test_rounds_are_reported_apart_within_each_split():
+    questions = [
+        {"q": "a", "gold": ["1"], "split": "holdout", "round": 1, "lang": "vi"},
+        {"q": "b", "gold": ["2"], "split": "holdout", "round": 2, "lang": "en"},
+        {"q": "c", "gold": ["3"], "split": "dev", "round": 2, "lang": "en"},
+    ]
+    result = evaluate(questions, lambda q: Ranking(["1", "3"], True))
+    assert set(result["by_part"]) == {"1/holdout", "2/holdout", "2/dev"}
+    assert result["by_part"]["1/holdout"]["recall@1"] == 1.0
+    assert result["by_part"]["2/holdout"]["recall@1"] == 0.0
+    assert result["by_part"]["2/holdout"]["by_lang"]["en"]["n"] == 1
+    assert result["by_split"]["holdout"]["n"] == 2

@@ -6,7 +6,10 @@ from knowledge.ranker import load_bundled_ranker
 from knowledge.schema import Procedure
 from knowledge.search import (
     ProcedureSearch,
+    age_conflict,
+    asked_age,
     asked_words,
+    company_fit,
     for_individuals,
     for_organisations_only,
     variant_name,
@@ -165,3 +168,44 @@ def test_a_special_case_nobody_asked_goes_after_the_plain_procedure():
 )
 def test_lai_is_asked_only_as_again(text, again):
     assert ("lai" in asked_words(analyse(text), text)) is again
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("lần đầu đi làm căn cước cho con 15 tuổi", 15),
+        ("con em 12t rồi", 12),
+        ("my 10-year-old son", 10),
+        ("a child aged 6", 6),
+        ("sinh năm 2010, giờ làm lại", None),
+        ("lệ phí 50.000 đồng", None),
+    ],
+)
+def test_asked_age(text, age):
+    assert asked_age(text) == age
+
+
+def test_a_stated_age_rules_out_procedures_for_other_ages():
+    under = "Cấp thẻ căn cước cho người dưới 14 tuổi"
+    over = "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên"
+    assert age_conflict(15, under) and not age_conflict(15, over)
+    assert age_conflict(10, over) and not age_conflict(10, under)
+    assert not age_conflict(None, under)
+    search = ProcedureSearch(
+        [
+            Procedure.from_dict({"code": "1.000030", "name": under}),
+            Procedure.from_dict({"code": "1.000031", "name": over}),
+        ],
+        embedder=HashingEmbedder(),
+        ranker=load_bundled_ranker(),
+    )
+    assert search.search("làm căn cước cho con 15 tuổi", 2).hits[0].code == "1.000031"
+    assert search.search("làm căn cước cho con 10 tuổi", 2).hits[0].code == "1.000030"
+
+
+def test_company_fit():
+    household = "Tạm ngừng kinh doanh của hộ kinh doanh"
+    company = "Thông báo tạm ngừng kinh doanh của doanh nghiệp"
+    assert company_fit(True, household) == -1.0
+    assert company_fit(True, company) == 1.0
+    assert company_fit(False, household) == company_fit(False, company) == 0.0
