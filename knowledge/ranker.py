@@ -168,15 +168,24 @@ class Example:
     features: np.ndarray
     gold: set[str]
     context: Any = None
+    weight: float = 1.0
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, l2: float, epochs: int = 400) -> np.ndarray:
-    """Fits logistic regression without intercept (full-batch gradient descent)."""
+def _logistic(
+    x: np.ndarray,
+    y: np.ndarray,
+    l2: float,
+    epochs: int = 400,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray:
+    """Fits weighted logistic regression without intercept (full-batch gradient descent)."""
     w = np.zeros(x.shape[1])
+    weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    total = float(weight.sum())
     rate = 0.5
     for _ in range(epochs):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
-        grad = x.T @ (p - y) / len(y) + l2 * w
+        grad = x.T @ (weight * (p - y)) / total + l2 * w
         w -= rate * grad
     return w
 
@@ -192,7 +201,7 @@ def fit_reranker(examples: Sequence[Example], l2: float = 0.01, seed: int = 7) -
     scale = rows.std(axis=0)
     scale[scale < 1e-6] = 1.0
     rng = random.Random(seed)
-    diffs, labels = [], []
+    diffs, labels, pair_weights = [], [], []
     for example in examples:
         standard = (example.features - mean) / scale
         right = [i for i, c in enumerate(example.codes) if c in example.gold]
@@ -213,9 +222,12 @@ def fit_reranker(examples: Sequence[Example], l2: float = 0.01, seed: int = 7) -
                 else:
                     diffs.append(standard[j] - standard[i])
                     labels.append(0.0)
+                pair_weights.append(example.weight)
     if not diffs:
         raise ValueError("no question has its right procedure among the candidates")
-    weights = _logistic(np.asarray(diffs), np.asarray(labels), l2)
+    weights = _logistic(
+        np.asarray(diffs), np.asarray(labels), l2, sample_weight=np.asarray(pair_weights)
+    )
     return weights.tolist(), mean.tolist(), scale.tolist()
 
 
@@ -225,19 +237,25 @@ def query_vector(query: dict[str, float]) -> np.ndarray:
 
 
 def choose_threshold(
-    probabilities: Sequence[float], correct: Sequence[bool], precision: float
+    probabilities: Sequence[float],
+    correct: Sequence[bool],
+    precision: float,
+    weights: Sequence[float] | None = None,
 ) -> float:
     """Returns the least threshold whose answers reach ``precision`` (and keep it above).
 
     Walks down from the most confident question; the threshold is the lowest probability
-    at which the running precision of everything above it still reaches the target.
+    at which the (weighted) running precision of everything above it still reaches the
+    target.
     """
-    order = sorted(zip(probabilities, correct, strict=True), key=lambda pc: -pc[0])
-    right = 0
+    weights = [1.0] * len(correct) if weights is None else list(weights)
+    order = sorted(zip(probabilities, correct, weights, strict=True), key=lambda pc: -pc[0])
+    right = total = 0.0
     best = 1.0
-    for n, (p, ok) in enumerate(order, 1):
-        right += ok
-        if right / n >= precision:
+    for p, ok, weight in order:
+        right += weight * ok
+        total += weight
+        if total and right / total >= precision:
             best = p
     return float(min(best, 0.999))
 
@@ -271,6 +289,7 @@ def train(
     """
     oof_probability: list[float] = []
     oof_correct: list[bool] = []
+    oof_weight: list[float] = []
     shuffler = random.Random(seed)
     for _ in range(repeats):
         order = list(range(len(examples)))
@@ -284,10 +303,12 @@ def train(
                 query = rescore(ranker, example)
                 oof_probability.append(ranker.probability(query_vector(query)))
                 oof_correct.append(bool(query.get("_correct")))
+                oof_weight.append(example.weight)
     ranker = _fit(list(examples), rescore)
-    ranker.threshold = choose_threshold(oof_probability, oof_correct, precision)
+    ranker.threshold = choose_threshold(oof_probability, oof_correct, precision, oof_weight)
     ranker.likely_threshold = min(
-        ranker.threshold, choose_threshold(oof_probability, oof_correct, likely_precision)
+        ranker.threshold,
+        choose_threshold(oof_probability, oof_correct, likely_precision, oof_weight),
     )
     return ranker
 
@@ -303,7 +324,13 @@ def _fit(examples: Sequence[Example], rescore) -> Ranker:
     bias = QUERY_FEATURES.index("bias")
     mu[bias], sd[bias] = 0.0, 1.0
     sd[sd < 1e-6] = 1.0
-    w = _logistic((x - mu) / sd, y, 0.0003, epochs=4000)
+    w = _logistic(
+        (x - mu) / sd,
+        y,
+        0.0003,
+        epochs=4000,
+        sample_weight=np.asarray([e.weight for e in examples]),
+    )
     folded = w / sd
     folded[bias] = w[bias] - float(np.sum(w * mu / sd))
     ranker.confidence = folded.tolist()
@@ -326,7 +353,8 @@ def examples_from(search: Any, questions: Sequence[dict[str, Any]], depth: int =
         pool = search.candidates(item["q"], depth)
         if pool is None:
             continue
-        examples.append(Example(pool.codes, pool.features, set(item["gold"]), pool))
+        weight = float(item.get("weight", 1.0))
+        examples.append(Example(pool.codes, pool.features, set(item["gold"]), pool, weight))
     return examples
 
 

@@ -63,3 +63,12 @@ def test_the_bundled_ranker_loads():
     ranker = load_bundled_ranker()
     assert ranker is not None and 0.5 < ranker.threshold < 1.0
     assert ranker.likely_threshold <= ranker.threshold
+
+
+def test_threshold_counts_each_question_by_its_weight():
+    probabilities, correct = [0.9, 0.8, 0.7], [True, True, False]
+    assert choose_threshold(probabilities, correct, 0.9) == 0.8
+    # A wrong answer that weighs little (a question from a set that over-represents
+    # rare procedures) lowers the precision less: 2 / 2.05 still reaches 0.95.
+    assert choose_threshold(probabilities, correct, 0.95, [1.0, 1.0, 0.05]) == 0.7
+    assert choose_threshold(probabilities, correct, 0.95, [1.0, 1.0, 1.0]) == 0.8
