@@ -176,6 +176,36 @@ def load_builtin_catalogue() -> list[Procedure]:
     return [entry.procedure for entry in load_builtin_entries()]
 
 
+ENGLISH_NAMES = "names_en.tsv"
+_CODE = re.compile(r"^\d+\.\d{6}$")
+
+
+@lru_cache(maxsize=1)
+def english_names() -> dict[str, str]:
+    """Returns the project's English names of national procedures, by code (loaded once).
+
+    The official records name procedures in Vietnamese only. ``knowledge/data/names_en.tsv``
+    holds the project's own translation of every official name the built-in catalogue does
+    not cover (``code<TAB>English name``); an import layers them under the record, so an
+    English question can match the name and an English answer can say what the procedure
+    is. A built-in entry's or a staff edit's English name wins over it.
+    """
+    resource = resources.files("knowledge").joinpath("data").joinpath(ENGLISH_NAMES)
+    if not resource.is_file():
+        return {}
+    names: dict[str, str] = {}
+    for lineno, line in enumerate(resource.read_text("utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        code, _, name = line.partition("\t")
+        code, name = code.strip(), " ".join(name.split())
+        if not _CODE.match(code) or not name:
+            logger.warning("%s:%d: not 'code<TAB>English name', skipped", ENGLISH_NAMES, lineno)
+            continue
+        names.setdefault(code, name)
+    return names
+
+
 def required_source_keys(procedure: Procedure) -> list[str]:
     """Returns the value places of ``procedure`` that must carry a source."""
     keys = [name for name in FACT_FIELDS if getattr(procedure, name)]

@@ -27,7 +27,7 @@ import numpy as np
 from knowledge.embeddings import Embedder
 from knowledge.index import DenseIndex
 from knowledge.lexical import BM25, terms
-from knowledge.query import AnalysedQuery, analyse
+from knowledge.query import ENGLISH_STOPWORDS, AnalysedQuery, analyse
 from knowledge.ranker import CANDIDATE_FEATURES, Ranker, query_vector
 from knowledge.schema import Procedure
 from knowledge.text import fold, has_diacritics, normalize, tokens
@@ -235,6 +235,15 @@ class Candidates:
         )
 
 
+def english_content(text: str) -> str:
+    """Returns an English name without its function words.
+
+    Folded Vietnamese shares them ("thẻ" is "the", "cần" is "can", "tổ" is "to"): left in,
+    every English name would match Vietnamese questions through them.
+    """
+    return " ".join(w for w in text.split() if fold(w) not in ENGLISH_STOPWORDS)
+
+
 def field_texts(procedure: Procedure) -> dict[str, str]:
     """Returns the text of each searchable field of a procedure."""
     body = " . ".join(
@@ -244,7 +253,7 @@ def field_texts(procedure: Procedure) -> dict[str, str]:
     )
     return {
         "name": procedure.name,
-        "alias": " . ".join([procedure.name_en, *procedure.keywords]),
+        "alias": " . ".join([english_content(procedure.name_en), *procedure.keywords]),
         "field": procedure.field,
         "body": body,
     }

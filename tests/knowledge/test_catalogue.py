@@ -1,9 +1,10 @@
 import pytest
 
-from knowledge.builtin import load_builtin_catalogue
+from knowledge.builtin import english_names, load_builtin_catalogue
 from knowledge.catalogue import (
     CatalogueStore,
     CatalogueUnavailable,
+    layer_all,
     layer_builtin,
     parse_catalogue_json,
 )
@@ -94,3 +95,20 @@ def test_the_builtin_layer_sits_on_top_of_the_official_record():
     assert merged.conditions == "official conditions"  # what it leaves empty stays official
     assert merged.keywords == ["X", "birth"]  # "x" is the same keyword
     assert layer_builtin(official, None) is official
+
+
+def test_an_import_takes_our_english_name_where_nothing_else_gives_one():
+    names = english_names()
+    builtin = {p.code: p for p in load_builtin_catalogue()}
+    assert len(names) > 2000 and not set(names) & {c for c, p in builtin.items() if p.name_en}
+    plain = next(code for code in names if code not in builtin)
+    curated = next(code for code, p in builtin.items() if p.name_en)
+    records = [
+        Procedure.from_dict({"code": plain, "name": "A", "source": "portal"}),
+        Procedure.from_dict({"code": curated, "name": "B", "source": "portal"}),
+        Procedure.from_dict({"code": "9.999999", "name": "C", "source": "portal"}),
+    ]
+    layered = {p.code: p for p in layer_all(records)}
+    assert layered[plain].name_en == names[plain] and layered[plain].source == "portal"
+    assert layered[curated].name_en == builtin[curated].name_en  # the built-in name wins
+    assert layered["9.999999"].name_en == ""  # unknown codes stay without one

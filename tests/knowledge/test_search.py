@@ -209,3 +209,19 @@ def test_company_fit():
     assert company_fit(True, household) == -1.0
     assert company_fit(True, company) == 1.0
     assert company_fit(False, household) == company_fit(False, company) == 0.0
+
+
+def test_english_function_words_of_a_name_match_no_vietnamese_question():
+    from knowledge.search import english_content
+
+    assert english_content("Re-issue of the ID card to a citizen") == "Re-issue ID card citizen"
+    search = ProcedureSearch(
+        [
+            Procedure.from_dict(
+                {"code": "1.000040", "name": "Đăng ký kết hôn", "name_en": "Get the card to do so"}
+            )
+        ]
+    )
+    # "thẻ", "tổ", "đó" fold to "the", "to", "do": the English name must not offer them.
+    assert "card" in search.words_of("1.000040")
+    assert not {"the", "to", "do", "so"} & search.words_of("1.000040")
