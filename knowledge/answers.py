@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from knowledge.builtin import english_names
 from knowledge.schema import Channel, Document, Fee, Procedure, ProcessingTime
 from knowledge.text import fold
 from knowledge.vocabulary import english_gloss
@@ -235,6 +236,12 @@ def title(procedure: Procedure, language: str) -> str:
     labels = _LABELS[lang]
     if lang == "en" and procedure.name_en:
         return f"{procedure.name_en} — {procedure.name} ({labels['code']} {procedure.code})"
+    translated = english_names().get(procedure.code) if lang == "en" else None
+    if translated:
+        return (
+            f"{translated} ({labels['unofficial']}) — {procedure.name} "
+            f"({labels['code']} {procedure.code})"
+        )
     if lang == "en":
         gloss = english_gloss(procedure.name)
         if gloss:

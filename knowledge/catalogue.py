@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from infra.db import SqlStore, StoreUnavailable
 from knowledge.builtin import SOURCE as BUILTIN_SOURCE
-from knowledge.builtin import english_names, fee_amount_known, load_builtin_catalogue
+from knowledge.builtin import fee_amount_known, load_builtin_catalogue
 from knowledge.overrides import (
     Override,
     apply_override,
@@ -133,22 +133,9 @@ def layer_builtin(official: Procedure, builtin: Procedure | None) -> Procedure:
 
 
 def layer_all(procedures: Iterable[Procedure]) -> list[Procedure]:
-    """Layers the built-in catalogue over every record of an import (see :func:`layer_builtin`).
-
-    A record that still has no English name takes the project's translation of its
-    official name (:func:`~knowledge.builtin.english_names`).
-    """
+    """Layers the built-in catalogue over every record of an import (see :func:`layer_builtin`)."""
     builtin = {p.code: p for p in load_builtin_catalogue()}
-    names = english_names()
-    layered = []
-    for official in procedures:
-        procedure = layer_builtin(official, builtin.get(official.code))
-        if not procedure.name_en and names.get(procedure.code):
-            procedure = Procedure.from_dict(
-                {**procedure.to_dict(), "name_en": names[procedure.code]}
-            )
-        layered.append(procedure)
-    return layered
+    return [layer_builtin(p, builtin.get(p.code)) for p in procedures]
 
 
 class CatalogueStore(SqlStore):

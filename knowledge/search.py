@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from knowledge.builtin import english_names
 from knowledge.embeddings import Embedder
 from knowledge.index import DenseIndex
 from knowledge.lexical import BM25, terms
@@ -474,7 +475,9 @@ def dense_text(procedure: Procedure, mode: str = "english") -> str:
     Returns:
         One line of text.
     """
-    english = procedure.name_en or english_gloss(procedure.name)
+    english = (
+        procedure.name_en or english_names().get(procedure.code) or english_gloss(procedure.name)
+    )
     if mode == "english":
         return english or procedure.name
     return " | ".join(p for p in (english, procedure.name) if p)
@@ -785,7 +788,7 @@ class ProcedureSearch:
             row = features[n]
             row[columns["fused"]] = fused_pool[n]
             row[columns["lexical"]] = lexical_norm[i]
-            for f in ("name", "alias", "field", "body"):
+            for f in FIELDS:
                 row[columns[f]] = fields[f][i] / maxima[f]
             row[columns["dense"]] = dense[i] if dense is not None else 0.0
             row[columns["coverage"]] = coverage[n]

@@ -4,7 +4,6 @@ from knowledge.builtin import english_names, load_builtin_catalogue
 from knowledge.catalogue import (
     CatalogueStore,
     CatalogueUnavailable,
-    layer_all,
     layer_builtin,
     parse_catalogue_json,
 )
@@ -97,18 +96,17 @@ def test_the_builtin_layer_sits_on_top_of_the_official_record():
     assert layer_builtin(official, None) is official
 
 
-def test_an_import_takes_our_english_name_where_nothing_else_gives_one():
+def test_our_english_names_cover_what_the_builtin_catalogue_does_not():
+    from knowledge.answers import title
+    from knowledge.search import dense_text
+
     names = english_names()
     builtin = {p.code: p for p in load_builtin_catalogue()}
     assert len(names) > 2000 and not set(names) & {c for c, p in builtin.items() if p.name_en}
     plain = next(code for code in names if code not in builtin)
-    curated = next(code for code, p in builtin.items() if p.name_en)
-    records = [
-        Procedure.from_dict({"code": plain, "name": "A", "source": "portal"}),
-        Procedure.from_dict({"code": curated, "name": "B", "source": "portal"}),
-        Procedure.from_dict({"code": "9.999999", "name": "C", "source": "portal"}),
-    ]
-    layered = {p.code: p for p in layer_all(records)}
-    assert layered[plain].name_en == names[plain] and layered[plain].source == "portal"
-    assert layered[curated].name_en == builtin[curated].name_en  # the built-in name wins
-    assert layered["9.999999"].name_en == ""  # unknown codes stay without one
+    record = Procedure.from_dict({"code": plain, "name": "Tên chính thức", "source": "portal"})
+    assert dense_text(record) == names[plain]  # what an English-only model embeds
+    assert title(record, "en").startswith(f"{names[plain]} (unofficial translation) — Tên")
+    assert title(record, "vi") == f"Tên chính thức (mã {plain})"
+    named = Procedure.from_dict({"code": plain, "name": "A", "name_en": "Staff's name"})
+    assert dense_text(named) == "Staff's name"  # an English name on the record wins
