@@ -390,7 +390,7 @@ def for_organisations_only(procedure: Procedure) -> bool:
 
 
 _COMPANY = ("doanh nghiep", "cong ty", "hop tac xa", "chi nhanh", "van phong dai dien")
-_HOUSEHOLD = ("ho kinh doanh", "ca nhan kinh doanh", "ho gia dinh, ca nhan")
+_HOUSEHOLD = ("ho kinh doanh", "ca nhan kinh doanh", "ho gia dinh ca nhan")
 
 
 def company_fit(query_is_company: bool, name: str) -> float:
@@ -400,8 +400,11 @@ def company_fit(query_is_company: bool, name: str) -> float:
     kinh doanh … của hộ kinh doanh" for "công ty em muốn tạm ngừng kinh doanh"), 0 otherwise
     or for a question about no company.
     """
-    if not query_is_company:
-        return 0.0
+    return company_kind(name) if query_is_company else 0.0
+
+
+def company_kind(name: str) -> float:
+    """+1 for a company's procedure, -1 for a household business's or a person's, else 0."""
     folded = f" {base_name(name)} "
     if any(f" {m} " in folded for m in _COMPANY):
         return 1.0
@@ -534,6 +537,7 @@ class ProcedureSearch:
         self._qualifiers: dict[str, list[frozenset[str]]] = {}
         self._variants: dict[str, str] = {}
         self._for_organisations: dict[str, bool] = {}
+        self._company_kind: dict[str, float] = {}
         self._core_words: dict[str, frozenset[str]] = {}
         self._phrases: dict[str, list[frozenset[str]]] = {}
         for p in procedures:
@@ -580,6 +584,7 @@ class ProcedureSearch:
         ]
         self._variants[procedure.code] = variant_name(procedure.name)
         self._for_organisations[procedure.code] = for_organisations_only(procedure)
+        self._company_kind[procedure.code] = company_kind(procedure.name)
         phrases = [frozenset(tokens(k)) for k in procedure.keywords]
         self._phrases[procedure.code] = [p for p in phrases if len(p) >= PHRASE_MIN_WORDS]
 
@@ -656,6 +661,7 @@ class ProcedureSearch:
             self._qualifiers,
             self._variants,
             self._for_organisations,
+            self._company_kind,
             self._core_words,
             self._phrases,
         ):
@@ -808,7 +814,7 @@ class ProcedureSearch:
             row[columns["missed_qualifiers"]] = sum(
                 1 for qualifier in asked_qualifiers if qualifier not in qualifiers
             )
-            row[columns["company_fit"]] = company_fit(company, procedure.name)
+            row[columns["company_fit"]] = self._company_kind[procedure.code] if company else 0.0
         return Candidates(
             query=query,
             rows=pool,

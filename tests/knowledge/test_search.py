@@ -207,6 +207,7 @@ def test_company_fit():
     household = "Tạm ngừng kinh doanh của hộ kinh doanh"
     company = "Thông báo tạm ngừng kinh doanh của doanh nghiệp"
     assert company_fit(True, household) == -1.0
+    assert company_fit(True, "Đăng ký đất đai lần đầu đối với hộ gia đình, cá nhân") == -1.0
     assert company_fit(True, company) == 1.0
     assert company_fit(False, household) == company_fit(False, company) == 0.0
 
