@@ -234,22 +234,16 @@ def title(procedure: Procedure, language: str) -> str:
     """Returns the procedure's name with its code, in the reply language."""
     lang = _lang(language)
     labels = _LABELS[lang]
+    code = f"({labels['code']} {procedure.code})"
     if lang == "en" and procedure.name_en:
-        return f"{procedure.name_en} — {procedure.name} ({labels['code']} {procedure.code})"
-    translated = english_names().get(procedure.code) if lang == "en" else None
-    if translated:
-        return (
-            f"{translated} ({labels['unofficial']}) — {procedure.name} "
-            f"({labels['code']} {procedure.code})"
-        )
+        return f"{procedure.name_en} — {procedure.name} {code}"
     if lang == "en":
-        gloss = english_gloss(procedure.name)
-        if gloss:
-            return (
-                f"{gloss[:1].upper()}{gloss[1:]} ({labels['unofficial']}) — {procedure.name} "
-                f"({labels['code']} {procedure.code})"
-            )
-    return f"{procedure.name} ({labels['code']} {procedure.code})"
+        # Our translation of the official name, else a word-by-word gloss: both unofficial.
+        english = english_names().get(procedure.code) or english_gloss(procedure.name)
+        if english:
+            english = f"{english[:1].upper()}{english[1:]}"
+            return f"{english} ({labels['unofficial']}) — {procedure.name} {code}"
+    return f"{procedure.name} {code}"
 
 
 def _has_english(procedure: Procedure) -> bool:

@@ -186,9 +186,9 @@ def english_names() -> dict[str, str]:
 
     The official records name procedures in Vietnamese only. ``knowledge/data/names_en.tsv``
     holds the project's own translation of every official name the built-in catalogue does
-    not cover (``code<TAB>English name``); an import layers them under the record, so an
-    English question can match the name and an English answer can say what the procedure
-    is. A built-in entry's or a staff edit's English name wins over it.
+    not cover (``code<TAB>English name``). An English-only embedding model embeds it, and an
+    English answer is titled with it (marked unofficial); it is no lexical search term. A
+    record's own English name (built-in entry, staff edit) wins over it.
     """
     resource = resources.files("knowledge").joinpath("data").joinpath(ENGLISH_NAMES)
     if not resource.is_file():

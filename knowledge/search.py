@@ -261,6 +261,8 @@ def field_texts(procedure: Procedure) -> dict[str, str]:
 
 
 RESIDENT_FIRST_DEPTH = 5
+"""How far down the ranking a procedure open to people is moved above one only
+organisations may use, when the question speaks of no organisation."""
 
 _AGE_ASKED = re.compile(
     r"\b(\d{1,3}) ?(?:tuoi|t|years? old|yo|y/o)\b|\baged? (\d{1,3})\b|\b(\d{1,3})-year-old\b"
@@ -292,9 +294,6 @@ def age_conflict(age: int | None, name: str) -> bool:
     start = _AGE_FROM.search(folded)
     return bool(start and age < int(start.group(1)))
 
-
-"""How far down the ranking a procedure open to people is moved above one only
-organisations may use, when the question speaks of no organisation."""
 
 PHRASE_MIN_WORDS = 5
 """Keyword phrases of at least this many words can earn the near-repeat bonus."""
@@ -416,14 +415,18 @@ def asks_about_company(query: AnalysedQuery) -> bool:
 
     An agency is not one: "nộp ở cơ quan nào" asks where.
     """
-    texts = [query.words, *(e.tokens for e in query.expansions)]
-    return any(f" {m} " in f" {' '.join(t)} " for t in texts for m in _COMPANY)
+    return _mentions(query, _COMPANY)
 
 
 def asks_about_organisations(query: AnalysedQuery) -> bool:
     """Tells whether a question speaks of an organisation (company, agency, cooperative)."""
+    return _mentions(query, _ORGANISATIONS)
+
+
+def _mentions(query: AnalysedQuery, markers: tuple[str, ...]) -> bool:
+    """Tells whether the question or its vocabulary says one of ``markers`` (folded)."""
     texts = [query.words, *(e.tokens for e in query.expansions)]
-    return any(f" {m} " in f" {' '.join(t)} " for t in texts for m in _ORGANISATIONS)
+    return any(f" {m} " in f" {' '.join(t)} " for t in texts for m in markers)
 
 
 _DRIVE = re.compile(r"\b(bang|tap|phep|hach|thi|giay) lai\b|\blai (xe|tau|may)\b")
