@@ -46,6 +46,22 @@ def compile_action_reply_schema() -> None:
     RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
 
 
+def rasa_argv(token: str, args: list[str]) -> list[str]:
+    """The ``rasa run`` command line for the API behind ``token``.
+
+    The token goes in the ``--auth-token=TOKEN`` form: a generated (or chosen) token may
+    begin with ``-``, which argparse would otherwise read as the next option.
+
+    Args:
+        token: The API's token.
+        args: Further ``rasa run`` arguments.
+
+    Returns:
+        ``sys.argv`` for Rasa's own entry point.
+    """
+    return ["rasa", "run", "--enable-api", f"--auth-token={token}", *args]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs ``rasa run`` with the API enabled behind the token; returns its exit status."""
     token = read()["MOTCUA_RASA_TOKEN"]
@@ -56,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.modules.setdefault("jax", None)  # tensorflow.lite: "try: from jax import …"
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     compile_action_reply_schema()
-    sys.argv = ["rasa", "run", "--enable-api", "--auth-token", token, *args]
+    sys.argv = rasa_argv(token, args)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-from bot.rasa_server import compile_action_reply_schema
+from bot.rasa_server import compile_action_reply_schema, rasa_argv
 
 
 @pytest.fixture
@@ -39,3 +39,14 @@ def test_compiling_twice_keeps_one_wrapper(compiled):
     first = RemoteAction._validate_action_result
     compile_action_reply_schema()
     assert RemoteAction._validate_action_result is first
+
+
+@pytest.mark.parametrize("token", ["-leading-dash", "--looks-like-an-option", "plain_token"])
+def test_the_token_reaches_rasa_whatever_it_begins_with(token):
+    from rasa.__main__ import create_argument_parser
+
+    argv = rasa_argv(token, ["--port", "5005"])
+    parsed = create_argument_parser().parse_args(argv[1:])
+    assert parsed.auth_token == token
+    assert parsed.enable_api is True
+    assert parsed.port == 5005
