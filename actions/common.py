@@ -50,3 +50,21 @@ def language_events(tracker: Tracker, language: str) -> list[EventType]:
     if requested_language(last_text(tracker)) is not None:
         events.append(SlotSet("preferred_language", language))
     return events
+
+
+_SUBJECT_ACTIONS = frozenset(
+    {"action_dossier_status", "action_answer_procedure", "action_choose_procedure"}
+)
+
+
+def dossier_in_focus(tracker: Tracker) -> bool:
+    """Tells whether the latest subject of the conversation is a dossier, not a procedure.
+
+    True when a dossier was looked up and no procedure was answered since.
+    """
+    if not tracker.get_slot("dossier_code"):
+        return False
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") in _SUBJECT_ACTIONS:
+            return event["name"] == "action_dossier_status"
+    return False

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import last_text, reply_language
-from actions.procedures import _send
+from actions.procedures import send_reply
 from actions.runtime import get_runtime
 from knowledge.understanding import default_lexicon, detect_aspects
 
@@ -49,7 +49,7 @@ class ActionDefaultFallback(Action):
             if reply.kind == "answer" or (
                 reply.kind == "choose" and default_lexicon().names_topic(text)
             ):
-                events = _send(dispatcher, reply, language)
+                events = send_reply(dispatcher, reply, language)
                 if reply.kind == "choose":
                     events.append(SlotSet("pending_text", text))
                 return [SlotSet("language", language), *events]

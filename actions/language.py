@@ -8,13 +8,19 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity, last_text
+from actions.common import dossier_in_focus, entity, last_text
+from actions.procedures import send_reply
+from actions.runtime import get_runtime
 from knowledge.text import fold
 from knowledge.understanding import requested_language as explicit_wish
 
 _CONFIRM = {
     "vi": "Dạ, em sẽ trả lời bằng tiếng Việt. Anh/chị cần hỏi về thủ tục nào ạ?",
     "en": "Sure, I will answer in English. Which procedure can I help you with?",
+}
+_AGAIN = {
+    "vi": "Dạ, em sẽ trả lời bằng tiếng Việt. Em nhắc lại câu trả lời vừa rồi:",
+    "en": "Sure, I will answer in English. Here is my last answer again:",
 }
 
 
@@ -55,5 +61,17 @@ class ActionSetLanguage(Action):
             payload = entity(tracker, "language")
             current = tracker.get_slot("language") or "vi"
             wanted = payload if payload in ("vi", "en") else ("en" if current == "vi" else "vi")
+        events: list[EventType] = [
+            SlotSet("language", wanted),
+            SlotSet("preferred_language", wanted),
+        ]
+        code = tracker.get_slot("procedure_code")
+        if code and not dossier_in_focus(tracker):
+            # A procedure was being discussed: its last answer again, in the new language.
+            aspects = tracker.get_slot("aspects") or [tracker.get_slot("aspect") or "overview"]
+            reply = get_runtime().assistant.choose(code, aspects, wanted)
+            if reply.kind == "answer":
+                dispatcher.utter_message(text=_AGAIN[wanted])
+                return [*events, *send_reply(dispatcher, reply, wanted)]
         dispatcher.utter_message(text=_CONFIRM[wanted])
-        return [SlotSet("language", wanted), SlotSet("preferred_language", wanted)]
+        return events

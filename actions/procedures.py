@@ -9,12 +9,20 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity, language_events, last_text, latest_intent, reply_language
+from actions.common import (
+    dossier_in_focus,
+    entity,
+    language_events,
+    last_text,
+    latest_intent,
+    reply_language,
+)
+from actions.dossiers import ActionDossierStatus
 from actions.runtime import get_runtime
 from desk.conversations import feedback_buttons
 from knowledge.assistant import INTENT_ASPECTS, Reply
 from knowledge.text import fold
-from knowledge.understanding import detect_aspects, has_cue
+from knowledge.understanding import asks_about_progress, detect_aspects, has_cue
 
 _ORDINALS = {
     "1": 1, "mot": 1, "nhat": 1, "first": 1, "one": 1,
@@ -28,7 +36,10 @@ _NUMBER = re.compile(
 """An option number ("2", "số 2"), not an amount ("1 tuần", "2 bản", "3 days")."""
 
 
-def _send(dispatcher: CollectingDispatcher, reply: Reply, language: str = "vi") -> list[EventType]:
+def send_reply(
+    dispatcher: CollectingDispatcher, reply: Reply, language: str = "vi"
+) -> list[EventType]:
+    """Sends a reply (its buttons, or feedback buttons under an answer); returns slot events."""
     buttons = reply.buttons or (feedback_buttons(language) if reply.kind == "answer" else [])
     if buttons:
         dispatcher.utter_message(text=reply.text, buttons=buttons)
@@ -54,6 +65,10 @@ class ActionAnswerProcedure(Action):
     ) -> list[EventType]:
         """Searches the text and answers, keeps the current procedure, or offers choices."""
         text = last_text(tracker)
+        if dossier_in_focus(tracker) and asks_about_progress(text):
+            # "khi nào xong?" right after a dossier lookup: about that dossier, not a
+            # procedure (the search would find one that has "xong" in its name).
+            return await ActionDossierStatus().run(dispatcher, tracker, domain)
         language = reply_language(tracker)
         aspects = asked_aspects(text, latest_intent(tracker))
         assistant = get_runtime().assistant
@@ -76,7 +91,7 @@ class ActionAnswerProcedure(Action):
         if reply is None:
             code = tracker.get_slot("procedure_code")
             reply = assistant.ask(text, aspects, language, code, offered)
-        events = _send(dispatcher, reply, language)
+        events = send_reply(dispatcher, reply, language)
         if reply.kind == "choose":
             events.append(SlotSet("pending_text", pending or text))
         else:
@@ -151,4 +166,4 @@ class ActionChooseProcedure(Action):
             reply = assistant.ask(pending, aspect, language, tracker.get_slot("procedure_code"))
         else:
             reply = assistant.choose(code, aspect, language)
-        return [*language_events(tracker, language), *_send(dispatcher, reply, language)]
+        return [*language_events(tracker, language), *send_reply(dispatcher, reply, language)]

@@ -15,7 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from knowledge.answers import compose_answer, normalize_aspects, title
-from knowledge.search import ProcedureSearch, SearchResult
+from knowledge.search import (
+    ProcedureSearch,
+    SearchResult,
+    age_conflict,
+    asked_age,
+    has_age_range,
+)
 from knowledge.text import fold
 from knowledge.understanding import (
     GENERIC_TOPIC_WORDS,
@@ -57,6 +63,11 @@ ASPECT_WORDS = frozenset(
     thủ tục làm còn thì sao vậy thế nhé và and what about also còn nữa else""".split()
 )
 """Words that tell what is asked, not which procedure: a follow-up has little else."""
+
+_DETAIL_WORDS = frozenset("tuoi years year old yo age aged".split())
+"""With numbers, the details of a case ("con 12 tuổi", "my 15-year-old"), not a procedure:
+a follow-up that gives an age stays on the current procedure (or moves to its sibling for
+that age), and a question that is only an age names nothing to answer."""
 
 
 @dataclass
@@ -158,7 +169,13 @@ class Assistant:
         return [
             i
             for i, w in enumerate(query.words)
-            if i in in_phrase or (i in content and w not in ASPECT_WORDS)
+            if i in in_phrase
+            or (
+                i in content
+                and w not in ASPECT_WORDS
+                and w not in _DETAIL_WORDS
+                and not w.isdigit()
+            )
         ]
 
     def topic_words(self, result: SearchResult) -> list[str]:
@@ -220,6 +237,18 @@ class Assistant:
         procedures = [p for p in (self.search.get(c) for c in offered) if p is not None]
         if not procedures:
             return None
+        age = asked_age(text)
+        if age is not None and any(has_age_range(p.name) for p in procedures):
+            # "he is 8 years old": of the candidates, the one whose name sets an age range
+            # that includes 8 (the ID card for under-14s), when only one does; else the
+            # sibling for that age of the first one with a range.
+            fits = [
+                p for p in procedures if has_age_range(p.name) and not age_conflict(age, p.name)
+            ]
+            named = next(p for p in procedures if has_age_range(p.name))
+            fit = fits[0].code if len(fits) == 1 else self._for_age(named.name, text, age)
+            if fit is not None:
+                return self._answer(fit, aspects, language)
         result = self.search.search(text, k=5)
         indices = self.topic_indices(result)
         if not indices:
@@ -244,6 +273,13 @@ class Assistant:
         aspect = aspects
         text = _question_text(text)
         current = self.search.get(current_code) if current_code else None
+        age = asked_age(text)
+        if current is not None and age_conflict(age, current.name):
+            # "con 16 tuổi thì sao" after the ID card for under-14s: the same procedure for
+            # that age, when the catalogue has one.
+            fit = self._for_age(current.name, text, age)
+            if fit is not None:
+                return self._answer(fit, aspect, language, current.code)
         result = self.search.search(text, k=5)
         indices = self.topic_indices(result)
         topic = [result.query.words[i] for i in indices]
@@ -282,6 +318,18 @@ class Assistant:
             # "đăng ký cần gì" names no procedure: choices, never a guess.
             return self._best_guess(result, aspect, language, current_code)
         return self._choices(result, aspect, language)
+
+    def _for_age(self, name: str, text: str, age: int) -> str | None:
+        """Returns the procedure like ``name`` whose age range includes ``age``, if any.
+
+        One whose name sets a range that fits comes first ("… dưới 14 tuổi" for a child of
+        8), else the first that the age does not exclude.
+        """
+        near = self.search.search(f"{name} {text}", k=MAX_CANDIDATES + 2).hits
+        fits = [h for h in near if not age_conflict(age, h.name)]
+        ranged = [h for h in fits if has_age_range(h.name)]
+        best = (ranged or fits)[:1]
+        return best[0].code if best else None
 
     @staticmethod
     def _among_documents(procedure, words: list[str]) -> bool:

@@ -295,6 +295,12 @@ def age_conflict(age: int | None, name: str) -> bool:
     return bool(start and age < int(start.group(1)))
 
 
+def has_age_range(name: str) -> bool:
+    """Tells whether a procedure's name sets an age range ("… dưới 14 tuổi")."""
+    folded = base_name(name)
+    return bool(_AGE_UNDER.search(folded) or _AGE_FROM.search(folded))
+
+
 PHRASE_MIN_WORDS = 5
 """Keyword phrases of at least this many words can earn the near-repeat bonus."""
 
@@ -919,16 +925,12 @@ class ProcedureSearch:
                     head.insert(0, j)
                     break
         age = asked_age(pool.query.text)
-        if (
-            age is not None
-            and head
-            and age_conflict(age, self._procedures[pool.codes[head[0]]].name)
-        ):
-            # "làm căn cước cho con 15 tuổi": the procedure for under-14s is excluded.
-            fits = [n for n in head if not age_conflict(age, self._procedures[pool.codes[n]].name)]
-            if fits:
-                head.remove(fits[0])
-                head.insert(0, fits[0])
+        if age is not None and head:
+            # "làm căn cước cho con 15 tuổi": the procedure for under-14s is excluded, so it
+            # goes after every one that fits (and is never the answer or a first choice).
+            excluded = [n for n in head if age_conflict(age, self._procedures[pool.codes[n]].name)]
+            if len(excluded) < len(head):
+                head[:] = [n for n in head if n not in excluded] + excluded
         if not asks_about_organisations(pool.query):
             # A resident asks: a procedure only organisations may use goes after the
             # first one open to people ("… lần đầu đối với tổ chức" after "… đối với hộ gia

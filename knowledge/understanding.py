@@ -316,10 +316,17 @@ class TopicLexicon:
         phrases: Multi-word phrases that name a topic as a whole even when each of their
             words is generic or a particle once folded ("sổ đỏ" folds to "so do").
         max_share: Words found in more than this share of the texts are generic.
+        topics: Phrases that name a topic whatever their words are, even particles and
+            aspect words once folded ("khai tử" folds to "khai tu": "khai" as in "tờ khai",
+            "tu" as in "từ").
     """
 
     def __init__(
-        self, texts: Iterable[str], phrases: Iterable[str] = (), max_share: float = 0.06
+        self,
+        texts: Iterable[str],
+        phrases: Iterable[str] = (),
+        max_share: float = 0.06,
+        topics: Iterable[str] = (),
     ) -> None:
         folded = [set(fold(t).split()) for t in texts if t]
         counts = Counter(w for words in folded for w in words)
@@ -341,7 +348,7 @@ class TopicLexicon:
             key
             for key in (tuple(fold(p).split()) for p in phrases)
             if len(key) > 1 and not set(key) <= skip - _GENERIC
-        )
+        ) | {key for key in (tuple(fold(p).split()) for p in topics) if len(key) > 1}
         self._longest = max((len(p) for p in self.phrases), default=0)
 
     def __len__(self) -> int:
@@ -361,6 +368,31 @@ class TopicLexicon:
         return bool(self.topic_words(fold(text).split()))
 
 
+_PROGRESS = re.compile(
+    r"\b(xong|ket qua|den buoc nao|den dau|xu ly|giai quyet|qua han|tre han|cham|lau (vay|the|qua)|"
+    r"han tra|ngay hen|phieu hen|khi nao|bao gio|bao lau nua|tai sao|vi sao|ly do|sao chua|"
+    r"when|ready|done|finished|progress|status|due|late|overdue|delayed|why|reason|stage)\b"
+)
+
+
+def asks_about_progress(text: str, lexicon: TopicLexicon | None = None) -> bool:
+    """Tells whether a message asks how a dossier is getting on, naming no procedure.
+
+    "khi nào xong?", "sao lâu vậy", "when will it be ready?" do; "còn hộ chiếu thì sao"
+    (a procedure) and "lệ phí bao nhiêu" (no progress word) do not. Meant for the turn
+    right after a dossier lookup, where such a question is about that dossier.
+
+    Args:
+        text: The message.
+        lexicon: The topic lexicon (default: the bundled one).
+    """
+    folded = fold(text)
+    if not _PROGRESS.search(folded):
+        return False
+    found = (lexicon or default_lexicon()).topic_words(folded.split())
+    return not any(" " in w for w in found) and len(found) <= 2
+
+
 @lru_cache(maxsize=1)
 def default_lexicon() -> TopicLexicon:
     """Returns the topic lexicon of the built-in catalogue and the bundled vocabularies."""
@@ -374,4 +406,5 @@ def default_lexicon() -> TopicLexicon:
         texts.extend(procedure.keywords)
     phrases = [" ".join(p) for p in citizen_vocabulary().phrases()]
     phrases += [" ".join(p) for p in english_glossary().phrases()]
-    return TopicLexicon(texts, phrases)
+    topics = [" ".join(p) for p in citizen_vocabulary().bare_topics()]
+    return TopicLexicon(texts, phrases, topics=topics)

@@ -63,6 +63,14 @@ class PhraseTable:
         """Returns every folded phrase of the table."""
         return list(self._table)
 
+    def bare_topics(self) -> list[tuple[str, ...]]:
+        """Returns the folded phrases listed with nothing to add ("khai tử", "ly hôn").
+
+        The table names them only so that they count as procedure topics, however common
+        their words are alone.
+        """
+        return [key for key, targets in self._table.items() if not any(targets)]
+
     def matches(self, tokens: list[str]) -> list[Match]:
         """Returns the longest match at each position, left to right.
 

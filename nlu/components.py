@@ -330,8 +330,10 @@ def route_intent(
         return _ASPECT_INTENTS.get(aspects[0], "ask_overview")
     if intent == "out_of_scope" and confidence >= OUT_OF_SCOPE_SURE:
         return None
-    if intent == "bot_challenge" and not aspects:
-        return None  # "are you a real person?" names no aspect, whatever words it uses
+    if intent == "bot_challenge" and not aspects and not any(" " in w for w in found):
+        # "are you a real person?" names no aspect, whatever loose words it uses; a
+        # procedure named as a phrase ("đăng ký khai tử cho bà nội") is still a question.
+        return None
     if intent in _SMALLTALK_INTENTS or intent in ("change_language", "request_human"):
         if topic or (aspects and intent not in ("affirm", "deny", "bot_challenge")):
             return _ASPECT_INTENTS.get(aspects[0], "ask_overview") if aspects else "ask_overview"

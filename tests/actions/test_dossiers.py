@@ -6,6 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dossiers import ActionDossierStatus
 from actions.handoff import ActionHandoff
+from actions.procedures import ActionAnswerProcedure
 from desk.demo import seed_demo
 from infra.privacy import pseudonym
 from tests.actions.conftest import TRACKERS, run_action
@@ -126,3 +127,16 @@ async def test_a_new_sender_id_per_request_still_meets_the_service_limit(runtime
     refusals = runtime.lookups.refusals()
     assert [r["scope"] for r in refusals] == ["global"] * 3
     assert all(r["who"].startswith("p-") and "bot-" not in r["who"] for r in refusals)
+
+
+async def test_a_progress_question_right_after_a_lookup_is_about_that_dossier(seeded):
+    # "khi nào xong", classified as a time question, must not search the catalogue
+    # (which finds a procedure with "xong" in its text).
+    messages, slots = await run_action(
+        ActionAnswerProcedure(), "progress_question_after_dossier_lookup"
+    )
+    text = messages[0]["text"]
+    assert "000.00.20.H26-251103-0042" in text
+    assert slots["dossier_code"] == "000.00.20.H26-251103-0042"
+    assert "procedure_code" not in slots
+    assert "quá hạn" in text.lower()

@@ -90,6 +90,22 @@ async def test_change_language_confirms_in_the_new_language():
     assert requested_language("hello") is None
 
 
+async def test_a_language_wish_after_an_answer_repeats_it_in_that_language():
+    messages, slots = await run_action(ActionSetLanguage(), "change_language_after_an_answer")
+    assert slots["language"] == "vi" and slots["preferred_language"] == "vi"
+    assert slots["procedure_code"] == "1.001456" and slots["aspects"] == ["fee"]
+    assert "tiếng Việt" in messages[0]["text"]
+    assert "Phí, lệ phí" in messages[1]["text"] and "1.001456" in messages[1]["text"]
+
+
+async def test_after_a_procedure_answer_a_progress_question_is_about_the_procedure():
+    messages, slots = await run_action(
+        ActionAnswerProcedure(), "progress_question_after_a_procedure_answer"
+    )
+    assert slots["procedure_code"] == "1.001456"
+    assert "000.00.20.H26-251103-0042" not in messages[0]["text"]
+
+
 async def test_fallback_says_what_it_can_do():
     messages, slots = await run_action(ActionDefaultFallback(), "fallback_gibberish")
     assert "000.00.20.H26-251103-0042" in messages[0]["text"]

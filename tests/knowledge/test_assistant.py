@@ -92,6 +92,41 @@ def test_a_named_new_topic_leaves_the_current_procedure(sample_assistant, text, 
     assert reply.kind in ("answer", "choose")
 
 
+@pytest.mark.parametrize(
+    ("text", "current", "expected"),
+    [
+        ("con 16 tuoi thi sao", "1.014062", "1.014061"),  # under-14 card -> 14 and over
+        ("what about my 8-year-old son?", "1.014061", "1.014062"),
+        ("con út 12 tuổi thì vẫn như trên à", "1.014061", "1.014062"),
+        ("con 12 tuoi thi sao", "1.014062", "1.014062"),  # the age fits: stay
+        ("con toi 6 tuoi thi sao", "1.001456", "1.001456"),  # no age range: stay
+    ],
+)
+def test_an_age_in_a_follow_up_moves_to_the_procedure_for_that_age(
+    sample_assistant, text, current, expected
+):
+    reply = sample_assistant.ask(text, "overview", "vi", current_code=current)
+    assert (reply.kind, reply.procedure_code) == ("answer", expected)
+    assert reply.switched == (expected != current)
+
+
+def test_a_question_that_is_only_an_age_names_no_procedure(sample_assistant):
+    # Without a procedure under discussion "12 tuổi" must not find one whose text has it.
+    reply = sample_assistant.ask("con 12 tuổi thì sao", "overview", "vi")
+    assert reply.kind == "choose"
+
+
+def test_an_age_after_an_offer_picks_the_candidate_for_that_age(sample_assistant):
+    offered = ["1.014063", "1.014061", "1.014064"]  # none is for under-14s
+    reply = sample_assistant.follow_choices(
+        "and her brother, he is 8 years old?", "overview", "en", offered
+    )
+    assert reply is not None and (reply.kind, reply.procedure_code) == ("answer", "1.014062")
+    both = ["1.014062", "1.014061"]
+    reply = sample_assistant.follow_choices("con 16 tuổi", "documents", "vi", both)
+    assert reply is not None and reply.procedure_code == "1.014061"
+
+
 def test_a_question_made_of_folded_particles_still_finds_its_procedure(sample_assistant):
     # "bị mất sổ đỏ" folds to "bi mat so do": every word is also a particle.
     reply = sample_assistant.ask("nhà em bị mất sổ đỏ, giờ làm sao", "steps", "vi")

@@ -203,6 +203,24 @@ def test_a_stated_age_rules_out_procedures_for_other_ages():
     assert search.search("làm căn cước cho con 10 tuổi", 2).hits[0].code == "1.000030"
 
 
+def test_procedures_a_stated_age_excludes_go_after_every_one_that_fits():
+    names = {
+        "1.000030": "Cấp thẻ căn cước cho người dưới 14 tuổi",
+        "1.000031": "Cấp đổi thẻ căn cước",
+        "1.000032": "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên",
+        "1.000033": "Cấp lại thẻ căn cước",
+    }
+    search = ProcedureSearch(
+        [Procedure.from_dict({"code": c, "name": n}) for c, n in names.items()],
+        embedder=HashingEmbedder(),
+        ranker=load_bundled_ranker(),
+    )
+    codes = [h.code for h in search.search("thẻ căn cước cho con gái 15 tuổi", 4).hits]
+    assert codes[-1] == "1.000030" and len(codes) == 4
+    codes = [h.code for h in search.search("căn cước cho bé 8 tuổi", 4).hits]
+    assert codes[-1] == "1.000032" and codes[0] == "1.000030"
+
+
 def test_company_fit():
     household = "Tạm ngừng kinh doanh của hộ kinh doanh"
     company = "Thông báo tạm ngừng kinh doanh của doanh nghiệp"

@@ -4,6 +4,7 @@ from knowledge.query import detect_language
 from knowledge.text import is_vietnamese_syllable
 from knowledge.understanding import (
     TopicLexicon,
+    asks_about_progress,
     asks_for_person,
     asks_if_needed,
     default_lexicon,
@@ -96,6 +97,9 @@ def test_the_bundled_lexicon():
     lexicon = default_lexicon()
     assert lexicon.names_topic("how do I renew my passport")
     assert lexicon.names_topic("lam so do")
+    # "khai" (as in "tờ khai") and "tử" (as in "từ") are particles alone, not together
+    assert lexicon.names_topic("đăng ký khai tử cho bà nội")
+    assert lexicon.names_topic("chứng thực bản sao bằng đại học")
     assert not lexicon.names_topic("what about online")
     assert not lexicon.names_topic("thời tiết hôm nay")
 
@@ -139,3 +143,20 @@ def test_language_is_decided_by_words_not_accents(text, language):
 )
 def test_asking_whether_something_is_needed(text, asks):
     assert asks_if_needed(text) is asks
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("khi nào xong", True),
+        ("sao lâu vậy", True),
+        ("bao giờ trả kết quả", True),
+        ("why is it taking so long? when will it be ready?", True),
+        ("nộp từ đầu tháng mà giờ chưa xong, quá hạn rồi thì làm sao", True),
+        ("còn hộ chiếu thì sao", False),  # a procedure, no progress word
+        ("khi nào có sổ đỏ", False),  # a procedure named
+        ("lệ phí bao nhiêu", False),
+    ],
+)
+def test_asking_how_a_dossier_is_getting_on(text, asks):
+    assert asks_about_progress(text) is asks

@@ -175,6 +175,8 @@ def test_option_regex_ignores_numbers_inside_questions(text: str) -> None:
         ("please answer in English: how much is a passport", "change_language", 0.9, "ask_fee"),
         ("ai giúp em làm thủ tục ly hôn với", "request_human", 0.6, "ask_overview"),
         ("thời hạn làm sổ đỏ là bao lâu", "out_of_scope", 0.5, "ask_time"),
+        # a procedure named as a phrase is a question even when taken for "are you a bot?"
+        ("đăng ký khai tử cho bà nội", "bot_challenge", 0.6, "ask_overview"),
     ],
 )
 def test_router_answers_procedure_questions_the_classifier_missed(
@@ -194,6 +196,8 @@ def test_router_answers_procedure_questions_the_classifier_missed(
         ("làm hộ chiếu cần gì", "ask_documents", 0.9),
         ("hồ sơ 000.00.20.H26-251103-0042 đến đâu rồi", "dossier_status", 0.9),
         ("/greet", "greet", 1.0),
+        ("có phải robot trả lời không", "bot_challenge", 0.9),  # "trả lời": loose words
+        ("bạn là trí tuệ nhân tạo à", "bot_challenge", 0.9),
     ],
 )
 def test_router_leaves_what_is_not_a_missed_procedure_question(
