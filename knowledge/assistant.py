@@ -26,6 +26,7 @@ from knowledge.text import fold
 from knowledge.understanding import (
     GENERIC_TOPIC_WORDS,
     asks_if_needed,
+    default_lexicon,
     requested_language,
     split_smalltalk,
     without_language_request,
@@ -284,8 +285,11 @@ class Assistant:
         indices = self.topic_indices(result)
         topic = [result.query.words[i] for i in indices]
         specific = [w for w in topic if w not in GENERIC_TOPIC_WORDS]
-        if current is not None and (len(topic) <= 1 or not specific):
-            # "ai được đăng ký?", "cấp lại thì sao?": nothing that names another procedure.
+        if current is not None and (
+            not specific or (len(topic) <= 1 and not self._names_another(result, current.code))
+        ):
+            # "ai được đăng ký?", "cấp lại thì sao?": nothing that names another procedure
+            # ("hộ chiếu nữa" while discussing driving licences does).
             return self._answer(current.code, aspect, language)
         if (
             current is not None
@@ -318,6 +322,26 @@ class Assistant:
             # "đăng ký cần gì" names no procedure: choices, never a guess.
             return self._best_guess(result, aspect, language, current_code)
         return self._choices(result, aspect, language)
+
+    def _names_another(self, result: SearchResult, current_code: str) -> bool:
+        """Tells whether a one-word follow-up names another procedure's subject.
+
+        It does when the word is a procedure word the current procedure lacks and every
+        one of the first hits has it in its name ("chiếu" of "hộ chiếu" while discussing
+        driving licences); a place ("Cầu Giấy") or a paper of the current procedure does not.
+        """
+        own = self.search.words_of(current_code)
+        words = [
+            w
+            for w in self.topic_words(result)
+            if w not in own and w not in GENERIC_TOPIC_WORDS and w in default_lexicon().words
+        ]
+        names = [
+            set(fold(f"{p.name} {p.name_en}").split())
+            for p in (self.search.get(h.code) for h in result.hits[:MAX_CANDIDATES])
+            if p is not None
+        ]
+        return bool(words) and bool(names) and all(w in name for w in words for name in names)
 
     def _for_age(self, name: str, text: str, age: int) -> str | None:
         """Returns the procedure like ``name`` whose age range includes ``age``, if any.
