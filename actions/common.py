@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
@@ -68,3 +70,31 @@ def dossier_in_focus(tracker: Tracker) -> bool:
         if event.get("event") == "action" and event.get("name") in _SUBJECT_ACTIONS:
             return event["name"] == "action_dossier_status"
     return False
+
+
+_PICKED_CODE = re.compile(r'"procedure_code"\s*:\s*"([^"]+)"')
+_TITLE_NUMBER = re.compile(r"^\s*(\d+)\.\s")
+
+
+def last_offered(tracker: Tracker) -> list[str | None]:
+    """Returns the procedure codes of the buttons under the assistant's last message.
+
+    An answer that also lists other candidates ("1. Cấp đổi thẻ căn cước") offers them as
+    buttons without a pending choice: "cái thứ 2" picks from these. Buttons numbered in
+    their titles keep their numbers ("2. …", "3. …" under the answer to the first of three
+    choices): a number no button carries is the procedure under discussion.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") != "bot":
+            continue
+        numbered: dict[int, str] = {}
+        for n, button in enumerate((event.get("data") or {}).get("buttons") or [], 1):
+            code = _PICKED_CODE.search(str(button.get("payload", "")))
+            if code:
+                title = _TITLE_NUMBER.match(str(button.get("title", "")))
+                numbered[int(title.group(1)) if title else n] = code.group(1)
+        if not numbered:
+            return []
+        current = tracker.get_slot("procedure_code")
+        return [numbered.get(n, current) for n in range(1, max(numbered) + 1)]
+    return []

@@ -13,6 +13,7 @@ from actions.common import (
     dossier_in_focus,
     entity,
     language_events,
+    last_offered,
     last_text,
     latest_intent,
     reply_language,
@@ -116,7 +117,7 @@ def asked_aspects(text: str, intent: str) -> list[str]:
     return [aspect]
 
 
-def pick_from_text(text: str, candidates: list[str]) -> str | None:
+def pick_from_text(text: str, candidates: list[str | None]) -> str | None:
     """Returns the candidate a message like "2", "số 2" or "the second one" picks."""
     if not candidates:
         return None
@@ -145,7 +146,7 @@ class ActionChooseProcedure(Action):
     ) -> list[EventType]:
         """Resolves the pick (payload code, option number, ordinal word) and answers."""
         language = reply_language(tracker)
-        candidates = tracker.get_slot("candidates") or []
+        candidates = tracker.get_slot("candidates") or last_offered(tracker)
         option = entity(tracker, "option")
         code = entity(tracker, "procedure_code")
         if code is None and option is not None:
@@ -161,6 +162,10 @@ class ActionChooseProcedure(Action):
             reply = assistant.ask(
                 text, named or aspect, language, tracker.get_slot("procedure_code")
             )
+        elif code is None and not candidates and tracker.get_slot("procedure_code"):
+            # "cái đầu tiên" with nothing offered: the procedure under discussion (its words
+            # are no question: "cái" would find "cai nghiện").
+            reply = assistant.choose(tracker.get_slot("procedure_code"), aspect, language)
         elif code is None:
             pending = tracker.get_slot("pending_text") or last_text(tracker)
             reply = assistant.ask(pending, aspect, language, tracker.get_slot("procedure_code"))

@@ -327,8 +327,9 @@ class Assistant:
         """Tells whether a one-word follow-up names another procedure's subject.
 
         It does when the word is a procedure word the current procedure lacks and every
-        one of the first hits has it in its name ("chiếu" of "hộ chiếu" while discussing
-        driving licences); a place ("Cầu Giấy") or a paper of the current procedure does not.
+        one of the first hits has it in its official (Vietnamese) name ("chiếu" of "hộ
+        chiếu" while discussing driving licences); a place ("Cầu Giấy"), a paper of the
+        current procedure or an English word of every English name ("approval") does not.
         """
         own = self.search.words_of(current_code)
         words = [
@@ -336,11 +337,7 @@ class Assistant:
             for w in self.topic_words(result)
             if w not in own and w not in GENERIC_TOPIC_WORDS and w in default_lexicon().words
         ]
-        names = [
-            set(fold(f"{p.name} {p.name_en}").split())
-            for p in (self.search.get(h.code) for h in result.hits[:MAX_CANDIDATES])
-            if p is not None
-        ]
+        names = [set(fold(h.name).split()) for h in result.hits[:MAX_CANDIDATES]]
         return bool(words) and bool(names) and all(w in name for w in words for name in names)
 
     def _for_age(self, name: str, text: str, age: int) -> str | None:

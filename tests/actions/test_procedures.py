@@ -69,6 +69,39 @@ async def test_button_payload_picks_the_code_in_english():
     assert "Processing time" in messages[0]["text"]
 
 
+async def test_a_number_picks_an_alternative_listed_under_an_answer():
+    # No choice was pending (the assistant answered its best guess and listed two others
+    # as buttons): "cái thứ 2" picks the second of those, it is not searched.
+    messages, slots = await run_action(
+        ActionChooseProcedure(), "picks_an_alternative_listed_under_an_answer"
+    )
+    assert slots["procedure_code"] == "1.014064"
+    assert "1.014064" in messages[0]["text"]
+
+
+async def test_an_ordinal_with_nothing_offered_stays_on_the_procedure():
+    # The last message had only feedback buttons: "cai dau tien" is not searched ("cai"
+    # would find drug rehabilitation).
+    messages, slots = await run_action(ActionChooseProcedure(), "ordinal_with_nothing_offered")
+    assert slots["procedure_code"] == "3.000346"
+    assert "Thời hạn giải quyết" in messages[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("tracker", "code"),
+    [
+        ("picks_the_answered_first_of_three_choices", "1.014063"),
+        ("picks_the_third_of_three_choices_after_the_first_was_answered", "1.014062"),
+    ],
+)
+async def test_numbers_keep_the_numbers_of_the_choices_offered(tracker, code):
+    # Asked an aspect instead of picking, the assistant answered choice 1 and kept 2 and 3
+    # as buttons titled "2. …" and "3. …": "số 1" is the one answered, "cái thứ 3" the 3rd.
+    messages, slots = await run_action(ActionChooseProcedure(), tracker)
+    assert slots["procedure_code"] == code
+    assert code in messages[0]["text"]
+
+
 def test_pick_from_text():
     codes = ["a", "b", "c"]
     assert pick_from_text("số 2", codes) == "b"

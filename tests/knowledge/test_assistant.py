@@ -175,3 +175,19 @@ def test_greetings_and_language_wishes_do_not_disturb_the_search(assistant):
     plain = assistant.ask("đăng ký kết hôn cần giấy tờ gì", "documents", "vi")
     polite = assistant.ask("chào ad, đăng ký kết hôn cần giấy tờ gì ạ, cảm ơn", "documents", "vi")
     assert polite.procedure_code == plain.procedure_code == "1.000002"
+
+
+@pytest.mark.parametrize(
+    ("text", "current", "stays"),
+    [
+        ("hộ chiếu nữa", "3.000346", False),  # a new subject, in one word
+        ("ở Cầu Giấy nộp đâu", "1.001456", True),  # a place
+        ("cấp lại thì sao", "3.000346", True),  # a generic word
+        ("how long does approval take?", "1.002757", True),  # English, of every name
+    ],
+)
+def test_a_one_word_follow_up_leaves_only_for_another_subject(
+    sample_assistant, text, current, stays
+):
+    reply = sample_assistant.ask(text, "overview", "vi", current_code=current)
+    assert (reply.procedure_code == current) is stays
