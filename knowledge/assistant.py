@@ -65,10 +65,12 @@ ASPECT_WORDS = frozenset(
 )
 """Words that tell what is asked, not which procedure: a follow-up has little else."""
 
-_DETAIL_WORDS = frozenset("tuoi years year old yo age aged".split())
-"""With numbers, the details of a case ("con 12 tuổi", "my 15-year-old"), not a procedure:
-a follow-up that gives an age stays on the current procedure (or moves to its sibling for
-that age), and a question that is only an age names nothing to answer."""
+_DETAIL_WORDS = frozenset("tuoi years year old yo age aged phuong quan huyen xa".split())
+"""With numbers, the details of a case ("con 12 tuổi", "my 15-year-old", "ở phường nào"),
+not a procedure: a follow-up that gives an age or a ward stays on the current procedure
+(or moves to its sibling for that age), and a question that is only an age names nothing
+to answer. Once folded, "phường" is also "phương" (as in "phương thức") and "xã" the "xa"
+of "xã hội": as details they name nothing alone."""
 
 
 @dataclass

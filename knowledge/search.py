@@ -271,12 +271,19 @@ _AGE_UNDER = re.compile(r"\bduoi (\d{1,3}) tuoi\b")
 _AGE_FROM = re.compile(r"\btu (?:du )?(\d{1,3}) tuoi\b")
 
 
+_AGE_RANGE_BEFORE = re.compile(r"\b(?:duoi|tu|du|tren|qua|under|over|below|above)\s*$")
+
+
 def asked_age(text: str) -> int | None:
-    """The age a question states ("con 15 tuổi", "my 10-year-old"), or ``None``."""
-    found = _AGE_ASKED.search(fold(text))
-    if not found:
-        return None
-    return int(next(g for g in found.groups() if g))
+    """The age a question states ("con 15 tuổi", "my 10-year-old"), or ``None``.
+
+    A range ("trẻ dưới 6 tuổi", "từ đủ 14 tuổi", "under 14") states no age.
+    """
+    folded = fold(text)
+    for found in _AGE_ASKED.finditer(folded):
+        if not _AGE_RANGE_BEFORE.search(folded[: found.start()]):
+            return int(next(g for g in found.groups() if g))
+    return None
 
 
 def age_conflict(age: int | None, name: str) -> bool:
@@ -931,6 +938,12 @@ class ProcedureSearch:
             excluded = [n for n in head if age_conflict(age, self._procedures[pool.codes[n]].name)]
             if len(excluded) < len(head):
                 head[:] = [n for n in head if n not in excluded] + excluded
+        if head and asks_about_company(pool.query) and not _mentions(pool.query, _HOUSEHOLD):
+            # "cty em muốn tạm ngừng kinh doanh": a household business's or a person's
+            # procedure goes after the ones a company may use.
+            personal = [n for n in head if self._company_kind[pool.codes[n]] < 0]
+            if head[0] in personal and len(personal) < len(head):
+                head[:] = [n for n in head if n not in personal] + personal
         if not asks_about_organisations(pool.query):
             # A resident asks: a procedure only organisations may use goes after the
             # first one open to people ("… lần đầu đối với tổ chức" after "… đối với hộ gia

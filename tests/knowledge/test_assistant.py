@@ -71,6 +71,7 @@ def sample_assistant():
         ("con toi 6 tuoi thi sao", "1.001456"),
         ("nộp từ đầu tháng mà giờ chưa xong, quá hạn rồi thì làm sao", "3.000333"),
         ("how much is it?", "1.003460"),
+        ("làm ở phường nào cũng được à", "1.004873"),  # "phường" is no "phương thức"
     ],
 )
 def test_details_and_aspect_questions_keep_the_procedure(sample_assistant, text, current):

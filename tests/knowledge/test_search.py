@@ -179,6 +179,10 @@ def test_lai_is_asked_only_as_again(text, again):
         ("a child aged 6", 6),
         ("sinh năm 2010, giờ làm lại", None),
         ("lệ phí 50.000 đồng", None),
+        # a range is no age: "dưới 14 tuổi" must not rule out the under-14 procedure
+        ("làm căn cước cho trẻ dưới 14 tuổi", None),
+        ("liên thông khai sinh cho trẻ dưới 6 tuổi, bé nhà em 3 tuổi", 3),
+        ("ID cards for children under 14 years old", None),
     ],
 )
 def test_asked_age(text, age):
@@ -244,3 +248,34 @@ def test_english_function_words_of_a_name_match_no_vietnamese_question():
     # "thẻ", "tổ", "đó" fold to "the", "to", "do": the English name must not offer them.
     assert "card" in search.words_of("1.000040")
     assert not {"the", "to", "do", "so"} & search.words_of("1.000040")
+
+
+def test_a_company_question_puts_a_household_business_procedure_after_the_companys():
+    search = ProcedureSearch(
+        [
+            # the household business's is curated (keywords citizens use): it leads on words
+            Procedure.from_dict({"code": code, "name": name, "keywords": keywords})
+            for code, name, keywords in (
+                (
+                    "1.000050",
+                    "Tạm ngừng kinh doanh, tiếp tục kinh doanh trước thời hạn đã thông báo "
+                    "của hộ kinh doanh",
+                    ["tạm ngừng kinh doanh", "muốn tạm ngừng kinh doanh"],
+                ),
+                (
+                    "1.000051",
+                    "Thông báo tạm ngừng kinh doanh, tiếp tục kinh doanh trước thời hạn đã "
+                    "thông báo (doanh nghiệp, chi nhánh, văn phòng đại diện, địa điểm kinh "
+                    "doanh)",
+                    [],
+                ),
+            )
+        ],
+        embedder=HashingEmbedder(),
+        ranker=load_bundled_ranker(),
+    )
+    question = "cty em muốn tạm ngừng kinh doanh 6 tháng thì làm thủ tục gì ạ"
+    company = [h.code for h in search.search(question, 2).hits]
+    assert company == ["1.000051", "1.000050"]
+    household = "hộ kinh doanh của công ty mẹ em muốn tạm ngừng kinh doanh"
+    assert search.search(household, 2).hits[0].code == "1.000050"
