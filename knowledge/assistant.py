@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from knowledge.answers import compose_answer, normalize_aspects, title
+from knowledge.query import detect_language
 from knowledge.search import (
     ProcedureSearch,
     SearchResult,
     age_conflict,
     asked_age,
+    base_name,
     has_age_range,
 )
 from knowledge.text import fold
@@ -64,6 +66,16 @@ ASPECT_WORDS = frozenset(
     thủ tục làm còn thì sao vậy thế nhé và and what about also còn nữa else""".split()
 )
 """Words that tell what is asked, not which procedure: a follow-up has little else."""
+
+_CARRIED_ACTIONS = ("cấp lại", "cấp đổi", "gia hạn", "đăng ký lại")
+"""Actions (at the start of a procedure's name) that a follow-up naming only a new
+subject ("còn bằng lái xe thì sao") carries over from the procedure under discussion."""
+
+_OWN_ACTIONS = tuple(
+    """lam cap doi xin dang ky gia han mat hong moi lan dau thay doi xoa chuyen nop thu tuc
+    sang ten ban mua""".split()
+)
+"""Words (folded) with which a follow-up states its own action: nothing is carried over."""
 
 _DETAIL_WORDS = frozenset("tuoi years year old yo age aged phuong quan huyen xa".split())
 """With numbers, the details of a case ("con 12 tuổi", "my 15-year-old", "ở phường nào"),
@@ -300,6 +312,10 @@ class Assistant:
         ):
             # "có cần mang giấy chứng tử không": a paper the current procedure asks for.
             return self._answer(current.code, aspect, language)
+        carried = self._carry_action(current, text) if current is not None else None
+        if carried is not None:
+            # "còn bằng lái xe thì sao" after replacing a lost ID card: replacing it too.
+            result, indices = carried, self.topic_indices(carried)
         vague = not specific
         if result.confident and result.top is not None and not vague:
             return self._answer(result.top.code, aspect, language, current_code)
@@ -325,22 +341,60 @@ class Assistant:
             return self._best_guess(result, aspect, language, current_code)
         return self._choices(result, aspect, language)
 
+    def _carry_action(self, current, text: str) -> SearchResult | None:
+        """Searches a bare new subject with the action of the current procedure.
+
+        After "Cấp lại thẻ căn cước", "còn bằng lái xe thì sao" asks to replace the
+        driving licence too: the search for "cấp lại bằng lái xe" is used when its first
+        hit does that action. A message with an action of its own ("còn làm hộ chiếu"),
+        in English, or after a procedure without such an action, is searched as written.
+        """
+        name = base_name(current.name)
+        action = next((a for a in _CARRIED_ACTIONS if name.startswith(f"{fold(a)} ")), None)
+        folded = f" {fold(text)} "
+        if (
+            action is None
+            or detect_language(text) != "vi"
+            or any(f" {w} " in folded for w in _OWN_ACTIONS)
+        ):
+            return None
+        carried = self.search.search(f"{action} {text}", k=5)
+        top = carried.top
+        if top is None or not base_name(top.name).startswith(f"{fold(action)} "):
+            return None
+        return carried
+
     def _names_another(self, result: SearchResult, current_code: str) -> bool:
         """Tells whether a one-word follow-up names another procedure's subject.
 
         It does when the word is a procedure word the current procedure lacks and every
         one of the first hits has it in its official (Vietnamese) name ("chiếu" of "hộ
-        chiếu" while discussing driving licences); a place ("Cầu Giấy"), a paper of the
-        current procedure or an English word of every English name ("approval") does not.
+        chiếu" while discussing driving licences), or when its citizen wording does ("bhyt":
+        "bảo hiểm y tế"); a place ("Cầu Giấy"), a paper of the current procedure or an English
+        word of every English name ("approval") does not.
         """
         own = self.search.words_of(current_code)
-        words = [
-            w
-            for w in self.topic_words(result)
-            if w not in own and w not in GENERIC_TOPIC_WORDS and w in default_lexicon().words
-        ]
-        names = [set(fold(h.name).split()) for h in result.hits[:MAX_CANDIDATES]]
-        return bool(words) and bool(names) and all(w in name for w in words for name in names)
+        own_name = set(base_name(self.search.get(current_code).name).split())
+        names = [set(base_name(h.name).split()) for h in result.hits[:MAX_CANDIDATES]]
+        query = result.query
+        lexicon = default_lexicon().words
+
+        def names_subject(i: int) -> bool:
+            word = query.words[i]
+            if word in GENERIC_TOPIC_WORDS or word in own:
+                return False
+            # "thẻ bhyt" while discussing ID cards: its wording "bảo hiểm y tế" counts too
+            wordings = [
+                set(e.tokens)
+                for e in query.expansions
+                if e.start <= i < e.end and e.tokens and not set(e.tokens) <= own_name
+            ]
+            if word not in lexicon and not wordings:
+                return False
+            return all(word in n or any(t <= n for t in wordings) for n in names)
+
+        indices = self.topic_indices(result)
+        return bool(indices) and bool(names) and all(names_subject(i) for i in indices)
 
     def _for_age(self, name: str, text: str, age: int) -> str | None:
         """Returns the procedure like ``name`` whose age range includes ``age``, if any.

@@ -252,6 +252,14 @@ _FAKE_FOLDED = re.compile(
     r"diploma|id)( \w+){0,3} gia\b"
 )
 """Forgery written without diacritics ("lam can cuoc gia o dau", "bang dai hoc gia")."""
+_FOLLOW_INTENTS = frozenset({"follow_dossier", "unfollow_dossier", "list_follows"})
+_FOLLOW_WORDS = re.compile(
+    r"\b(theo doi|thong bao|nhan tin|nhan cho|bao tin|bao cho|ket qua|ho so|dung|huy|"
+    r"follow|following|followed|unfollow|notify|notifications?|updates?|subscribe|"
+    r"unsubscribe|alerts?|stop|tell me|message me|dossiers?|applications?)\b"
+)
+"""Words of following a dossier: without any, a follow intent naming a topic is a question."""
+
 OUT_OF_SCOPE_TOPIC_WORDS = 3
 """Topic words (or phrases) that make a sure ``out_of_scope`` asking an aspect a procedure
 question after all ("làm sổ hồng chung cư mua của chủ đầu tư cần gì")."""
@@ -339,6 +347,9 @@ def route_intent(
             return _ASPECT_INTENTS.get(aspects[0], "ask_overview") if aspects else "ask_overview"
         return None
     if intent in ("out_of_scope", "dossier_status") and topic:
+        return _ASPECT_INTENTS.get(aspects[0], "ask_overview") if aspects else "ask_overview"
+    if intent in _FOLLOW_INTENTS and topic and not _FOLLOW_WORDS.search(folded):
+        # "thẻ bhyt nữa" taken for "which dossiers do I follow?": no word of following
         return _ASPECT_INTENTS.get(aspects[0], "ask_overview") if aspects else "ask_overview"
     return None
 

@@ -192,3 +192,20 @@ def test_a_one_word_follow_up_leaves_only_for_another_subject(
 ):
     reply = sample_assistant.ask(text, "overview", "vi", current_code=current)
     assert (reply.procedure_code == current) is stays
+
+
+@pytest.mark.parametrize(
+    ("text", "current", "expected"),
+    [
+        # after replacing a lost ID card, a bare new subject is replaced too
+        ("còn bằng lái xe thì sao", "1.014064", "3.000348"),
+        ("thẻ bhyt thì sao", "1.014064", "1.001294"),  # "bhyt": "bảo hiểm y tế"
+        # its own action, or a procedure without a carried action: searched as written
+        ("còn làm hộ chiếu", "1.014064", "1.001456"),
+    ],
+)
+def test_a_bare_new_subject_carries_the_action_of_the_current_procedure(
+    sample_assistant, text, current, expected
+):
+    reply = sample_assistant.ask(text, "overview", "vi", current_code=current)
+    assert (reply.kind, reply.procedure_code) == ("answer", expected)

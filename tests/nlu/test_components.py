@@ -177,6 +177,7 @@ def test_option_regex_ignores_numbers_inside_questions(text: str) -> None:
         ("thời hạn làm sổ đỏ là bao lâu", "out_of_scope", 0.5, "ask_time"),
         # a procedure named as a phrase is a question even when taken for "are you a bot?"
         ("đăng ký khai tử cho bà nội", "bot_challenge", 0.6, "ask_overview"),
+        ("thẻ bhyt nữa", "list_follows", 0.5, "ask_overview"),  # nothing of following
     ],
 )
 def test_router_answers_procedure_questions_the_classifier_missed(
@@ -198,6 +199,8 @@ def test_router_answers_procedure_questions_the_classifier_missed(
         ("/greet", "greet", 1.0),
         ("có phải robot trả lời không", "bot_challenge", 0.9),  # "trả lời": loose words
         ("bạn là trí tuệ nhân tạo à", "bot_challenge", 0.9),
+        ("báo cho tôi khi hồ sơ hộ chiếu có kết quả", "follow_dossier", 0.9),
+        ("tôi đang theo dõi những hồ sơ nào", "list_follows", 0.9),
     ],
 )
 def test_router_leaves_what_is_not_a_missed_procedure_question(
