@@ -483,6 +483,16 @@ def _question_text(text: str) -> str:
         folded = without_language_request(folded)
     if not folded or folded == fold(text):
         return text  # nothing taken off: keep the accents (they help tell the language)
+    # Keep the accents of what is left ("Cảm ơn. Bố tôi …" -> "Bố tôi …"): they tell
+    # "tử tuất" from "tu tuat" for the search, when the words line up one to one.
+    words = text.split()
+    kept = folded.split()
+    if [fold(w) for w in words] != [fold(w) for w in words if fold(w)]:
+        return folded
+    folded_words = [fold(w) for w in words]
+    for start in range(len(words) - len(kept) + 1):
+        if folded_words[start : start + len(kept)] == kept:
+            return " ".join(words[start : start + len(kept)])
     return folded
 
 

@@ -375,6 +375,14 @@ _PROGRESS = re.compile(
 )
 
 
+_SURELY_PROGRESS = re.compile(
+    r"\b(bao gio|khi nao|bao lau nua|when)\b.{0,25}\b(xong|co ket qua|tra ket qua|"
+    r"done|ready|finished|processed|completed)\b|\bden buoc nao\b|\bden dau roi\b"
+)
+"""When-will-it-be-done wording, whatever else the message tells ("bao giờ thì xong, tôi
+cần gấp để bổ sung hồ sơ vay ngân hàng")."""
+
+
 def asks_about_progress(text: str, lexicon: TopicLexicon | None = None) -> bool:
     """Tells whether a message asks how a dossier is getting on, naming no procedure.
 
@@ -387,6 +395,8 @@ def asks_about_progress(text: str, lexicon: TopicLexicon | None = None) -> bool:
         lexicon: The topic lexicon (default: the bundled one).
     """
     folded = fold(text)
+    if _SURELY_PROGRESS.search(folded):
+        return True
     if not _PROGRESS.search(folded):
         return False
     found = (lexicon or default_lexicon()).topic_words(folded.split())

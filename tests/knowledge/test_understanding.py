@@ -153,6 +153,8 @@ def test_asking_whether_something_is_needed(text, asks):
         ("bao giờ trả kết quả", True),
         ("why is it taking so long? when will it be ready?", True),
         ("nộp từ đầu tháng mà giờ chưa xong, quá hạn rồi thì làm sao", True),
+        # the reason given names other things; "bao giờ thì xong" asks the progress
+        ("Thế bao giờ thì xong? Tôi cần gấp để bổ sung hồ sơ vay ngân hàng.", True),
         ("còn hộ chiếu thì sao", False),  # a procedure, no progress word
         ("khi nào có sổ đỏ", False),  # a procedure named
         ("lệ phí bao nhiêu", False),
