@@ -312,7 +312,11 @@ class Assistant:
         ):
             # "có cần mang giấy chứng tử không": a paper the current procedure asks for.
             return self._answer(current.code, aspect, language)
-        carried = self._carry_action(current, text) if current is not None else None
+        carried = (
+            self._carry_action(current, text)
+            if current is not None and self._names_a_subject(result)
+            else None
+        )
         if carried is not None:
             # "còn bằng lái xe thì sao" after replacing a lost ID card: replacing it too.
             result, indices = carried, self.topic_indices(carried)
@@ -340,6 +344,21 @@ class Assistant:
             # "đăng ký cần gì" names no procedure: choices, never a guess.
             return self._best_guess(result, aspect, language, current_code)
         return self._choices(result, aspect, language)
+
+    def _names_a_subject(self, result: SearchResult) -> bool:
+        """Tells whether a question names a thing: a procedure word, or a citizen wording of one.
+
+        "còn bằng lái xe thì sao" ("xe") and "thẻ bhyt" ("bảo hiểm y tế") do; "het bn tien v"
+        (only "how much", in chat spelling) does not.
+        """
+        query = result.query
+        indices = self.topic_indices(result)
+        lexicon = default_lexicon().words
+        return any(query.words[i] in lexicon for i in indices) or any(
+            e.start <= i < e.end and any(t not in ASPECT_WORDS for t in e.tokens)
+            for e in query.expansions
+            for i in indices
+        )
 
     def _carry_action(self, current, text: str) -> SearchResult | None:
         """Searches a bare new subject with the action of the current procedure.

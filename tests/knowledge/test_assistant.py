@@ -209,3 +209,19 @@ def test_a_bare_new_subject_carries_the_action_of_the_current_procedure(
 ):
     reply = sample_assistant.ask(text, "overview", "vi", current_code=current)
     assert (reply.kind, reply.procedure_code) == ("answer", expected)
+
+
+def test_an_aspect_in_chat_spelling_carries_no_action_to_another_procedure():
+    # "het bn tien v" ("how much?") after replacing an ID card: "cấp lại het bn tien v"
+    # finds another replacement procedure; an aspect names no subject to carry to.
+    from knowledge.builtin import load_builtin_catalogue
+    from knowledge.embeddings import HashingEmbedder
+    from knowledge.ranker import load_bundled_ranker
+
+    ranked = Assistant(
+        ProcedureSearch(
+            load_builtin_catalogue(), embedder=HashingEmbedder(), ranker=load_bundled_ranker()
+        )
+    )
+    reply = ranked.ask("het bn tien v", "fee", "vi", current_code="1.014064")
+    assert (reply.kind, reply.procedure_code) == ("answer", "1.014064")
