@@ -21,6 +21,15 @@ def search(mini_catalogue):
     return ProcedureSearch(mini_catalogue)
 
 
+def _ranked_search(names: dict[str, str]) -> ProcedureSearch:
+    """A search with the bundled ranker over procedures given as ``{code: name}``."""
+    return ProcedureSearch(
+        [Procedure.from_dict({"code": c, "name": n}) for c, n in names.items()],
+        embedder=HashingEmbedder(),
+        ranker=load_bundled_ranker(),
+    )
+
+
 @pytest.mark.parametrize(
     ("question", "code"),
     [
@@ -145,11 +154,7 @@ def test_a_special_case_nobody_asked_goes_after_the_plain_procedure():
         "1.000024": "Thủ tục đăng ký kết hôn có yếu tố nước ngoài tại khu vực biên giới",
         "1.000025": "Thủ tục đăng ký kết hôn có yếu tố nước ngoài",
     }
-    search = ProcedureSearch(
-        [Procedure.from_dict({"code": c, "name": n}) for c, n in names.items()],
-        embedder=HashingEmbedder(),
-        ranker=load_bundled_ranker(),
-    )
+    search = _ranked_search(names)
     assert search.search("xin ma so dinh danh co so chan nuoi", 3).hits[0].code == "1.000021"
     assert search.search("thu hồi mã số định danh chăn nuôi", 3).hits[0].code == "1.000020"
     assert search.search("le phi dang ky ho kinh doanh", 3).hits[0].code == "1.000023"
@@ -214,11 +219,7 @@ def test_procedures_a_stated_age_excludes_go_after_every_one_that_fits():
         "1.000032": "Cấp thẻ căn cước cho người từ đủ 14 tuổi trở lên",
         "1.000033": "Cấp lại thẻ căn cước",
     }
-    search = ProcedureSearch(
-        [Procedure.from_dict({"code": c, "name": n}) for c, n in names.items()],
-        embedder=HashingEmbedder(),
-        ranker=load_bundled_ranker(),
-    )
+    search = _ranked_search(names)
     codes = [h.code for h in search.search("thẻ căn cước cho con gái 15 tuổi", 4).hits]
     assert codes[-1] == "1.000030" and len(codes) == 4
     codes = [h.code for h in search.search("căn cước cho bé 8 tuổi", 4).hits]
