@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from knowledge.answers import compose_answer, normalize_aspects, title
 from knowledge.query import detect_language
+from knowledge.schema import Procedure
 from knowledge.search import (
     ProcedureSearch,
     SearchResult,
@@ -67,8 +68,9 @@ ASPECT_WORDS = frozenset(
 )
 """Words that tell what is asked, not which procedure: a follow-up has little else."""
 
-_CARRIED_ACTIONS = ("cấp lại", "cấp đổi", "gia hạn", "đăng ký lại")
-"""Actions (at the start of a procedure's name) that a follow-up naming only a new
+_CARRIED_ACTIONS = {a: fold(a) for a in ("cấp lại", "cấp đổi", "gia hạn", "đăng ký lại")}
+"""Actions (at the start of a procedure's name, with their folded form) that a follow-up
+naming only a new
 subject ("còn bằng lái xe thì sao") carries over from the procedure under discussion."""
 
 _OWN_ACTIONS = tuple(
@@ -253,15 +255,13 @@ class Assistant:
         if not procedures:
             return None
         age = asked_age(text)
-        if age is not None and any(has_age_range(p.name) for p in procedures):
+        ranged = [p for p in procedures if has_age_range(p.name)] if age is not None else []
+        if ranged:
             # "he is 8 years old": of the candidates, the one whose name sets an age range
             # that includes 8 (the ID card for under-14s), when only one does; else the
             # sibling for that age of the first one with a range.
-            fits = [
-                p for p in procedures if has_age_range(p.name) and not age_conflict(age, p.name)
-            ]
-            named = next(p for p in procedures if has_age_range(p.name))
-            fit = fits[0].code if len(fits) == 1 else self._for_age(named.name, text, age)
+            fits = [p for p in ranged if not age_conflict(age, p.name)]
+            fit = fits[0].code if len(fits) == 1 else self._for_age(ranged[0].name, text, age)
             if fit is not None:
                 return self._answer(fit, aspects, language)
         result = self.search.search(text, k=5)
@@ -300,7 +300,8 @@ class Assistant:
         topic = [result.query.words[i] for i in indices]
         specific = [w for w in topic if w not in GENERIC_TOPIC_WORDS]
         if current is not None and (
-            not specific or (len(topic) <= 1 and not self._names_another(result, current.code))
+            not specific
+            or (len(topic) <= 1 and not self._names_another(result, indices, current.code))
         ):
             # "ai được đăng ký?", "cấp lại thì sao?": nothing that names another procedure
             # ("hộ chiếu nữa" while discussing driving licences does).
@@ -314,7 +315,7 @@ class Assistant:
             return self._answer(current.code, aspect, language)
         carried = (
             self._carry_action(current, text)
-            if current is not None and self._names_a_subject(result)
+            if current is not None and self._names_a_subject(result, indices)
             else None
         )
         if carried is not None:
@@ -345,14 +346,13 @@ class Assistant:
             return self._best_guess(result, aspect, language, current_code)
         return self._choices(result, aspect, language)
 
-    def _names_a_subject(self, result: SearchResult) -> bool:
+    def _names_a_subject(self, result: SearchResult, indices: list[int]) -> bool:
         """Tells whether a question names a thing: a procedure word, or a citizen wording of one.
 
         "còn bằng lái xe thì sao" ("xe") and "thẻ bhyt" ("bảo hiểm y tế") do; "het bn tien v"
         (only "how much", in chat spelling) does not.
         """
         query = result.query
-        indices = self.topic_indices(result)
         lexicon = default_lexicon().words
         return any(query.words[i] in lexicon for i in indices) or any(
             e.start <= i < e.end and any(t not in ASPECT_WORDS for t in e.tokens)
@@ -360,7 +360,7 @@ class Assistant:
             for i in indices
         )
 
-    def _carry_action(self, current, text: str) -> SearchResult | None:
+    def _carry_action(self, current: Procedure, text: str) -> SearchResult | None:
         """Searches a bare new subject with the action of the current procedure.
 
         After "Cấp lại thẻ căn cước", "còn bằng lái xe thì sao" asks to replace the
@@ -369,7 +369,7 @@ class Assistant:
         in English, or after a procedure without such an action, is searched as written.
         """
         name = base_name(current.name)
-        action = next((a for a in _CARRIED_ACTIONS if name.startswith(f"{fold(a)} ")), None)
+        action = next((a for a, f in _CARRIED_ACTIONS.items() if name.startswith(f"{f} ")), None)
         folded = f" {fold(text)} "
         if (
             action is None
@@ -379,11 +379,11 @@ class Assistant:
             return None
         carried = self.search.search(f"{action} {text}", k=5)
         top = carried.top
-        if top is None or not base_name(top.name).startswith(f"{fold(action)} "):
+        if top is None or not base_name(top.name).startswith(f"{_CARRIED_ACTIONS[action]} "):
             return None
         return carried
 
-    def _names_another(self, result: SearchResult, current_code: str) -> bool:
+    def _names_another(self, result: SearchResult, indices: list[int], current_code: str) -> bool:
         """Tells whether a one-word follow-up names another procedure's subject.
 
         It does when the word is a procedure word the current procedure lacks and every
@@ -412,7 +412,6 @@ class Assistant:
                 return False
             return all(word in n or any(t <= n for t in wordings) for n in names)
 
-        indices = self.topic_indices(result)
         return bool(indices) and bool(names) and all(names_subject(i) for i in indices)
 
     def _for_age(self, name: str, text: str, age: int) -> str | None:
@@ -506,9 +505,9 @@ def _question_text(text: str) -> str:
     # "tử tuất" from "tu tuat" for the search, when the words line up one to one.
     words = text.split()
     kept = folded.split()
-    if [fold(w) for w in words] != [fold(w) for w in words if fold(w)]:
-        return folded
     folded_words = [fold(w) for w in words]
+    if "" in folded_words:  # a word that folds to nothing ("-", an emoji): no one to one
+        return folded
     for start in range(len(words) - len(kept) + 1):
         if folded_words[start : start + len(kept)] == kept:
             return " ".join(words[start : start + len(kept)])
